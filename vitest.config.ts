@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Two cores: run test files two at a time so the JVM of DynamoDB Local and the emulators do not starve.
+    maxWorkers: 2,
+  },
+});
