@@ -1,0 +1,128 @@
+/**
+ * Configuration of the deployed functions, read once at cold start from the environment.
+ *
+ * Fails fast: a missing or malformed setting throws `ConfigError` naming the variable,
+ * so a misconfigured deployment fails on its first invocation with a readable message.
+ * Secrets are not here: they are fetched at run time by `lib/secrets.ts`.
+ */
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly variable: string, problem: string) {
+    super(`configuration: ${variable} ${problem}`);
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Where the secrets come from: SSM Parameter Store on AWS, the environment on the local stack. */
+export type SecretsSource = { kind: 'ssm'; prefix: string; maxAgeSeconds: number } | { kind: 'env' };
+
+export interface AppConfig {
+  tableName: string;
+  checkQueueUrl: string;
+  /** Endpoint overrides for the local stack (DynamoDB Local, fauxqs); undefined on AWS. */
+  dynamoEndpoint: string | undefined;
+  sqsEndpoint: string | undefined;
+  tic: {
+    baseUrl: string;
+    sdkappid: number;
+    timeoutMs: number;
+  };
+  secrets: SecretsSource;
+  /** How far in the future a callback's `expire_time` may lie before it is refused (CONTRACT.md "Security reading"). */
+  callbackMaxFutureSeconds: number;
+  /** Lifetime of the UserSig we make for the recorder (the vendor suggests an hour or more). */
+  userSigLifetimeSeconds: number;
+  /** Check delays and deadlines of the reconciler, in seconds. */
+  reconciler: {
+    startCheckDelaySeconds: number;
+    stopCheckDelaySeconds: number;
+    startDeadlineSeconds: number;
+    finishDeadlineSeconds: number;
+    maxRecordingSeconds: number;
+  };
+  /** How long finished tasks are kept before DynamoDB's TTL removes them. */
+  retentionDays: number;
+}
+
+const DEFAULT_TIC_BASE_URL = 'https://iclass.api.qcloud.com';
+const DEFAULT_TIC_TIMEOUT_MS = 5_000;
+const DEFAULT_SECRETS_MAX_AGE_SECONDS = 300;
+const DEFAULT_CALLBACK_MAX_FUTURE_SECONDS = 24 * 60 * 60;
+const DEFAULT_USER_SIG_LIFETIME_SECONDS = 24 * 60 * 60;
+const DEFAULT_RETENTION_DAYS = 180;
+
+function required(env: Env, name: string): string {
+  const value = env[name]?.trim();
+  if (!value) throw new ConfigError(name, 'is required but not set');
+  return value;
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function integer(env: Env, name: string, fallback: number, min = 0): number {
+  const raw = optional(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min) throw new ConfigError(name, `must be a whole number ≥ ${min}`);
+  return value;
+}
+
+function url(env: Env, name: string, fallback?: string): string {
+  const raw = optional(env, name) ?? fallback;
+  if (raw === undefined) throw new ConfigError(name, 'is required but not set');
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, 'must be an absolute URL');
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new ConfigError(name, 'must be an http(s) URL');
+  return raw.replace(/\/+$/, '');
+}
+
+function secretsSource(env: Env): SecretsSource {
+  const kind = optional(env, 'SECRETS_SOURCE') ?? 'ssm';
+  if (kind === 'env') return { kind: 'env' };
+  if (kind !== 'ssm') throw new ConfigError('SECRETS_SOURCE', `must be "ssm" or "env", got "${kind}"`);
+  const prefix = required(env, 'SSM_PREFIX');
+  if (!prefix.startsWith('/')) throw new ConfigError('SSM_PREFIX', 'must start with "/"');
+  return {
+    kind: 'ssm',
+    prefix: prefix.replace(/\/+$/, ''),
+    maxAgeSeconds: integer(env, 'SECRETS_MAX_AGE_SECONDS', DEFAULT_SECRETS_MAX_AGE_SECONDS, 1),
+  };
+}
+
+/** Reads and validates the whole configuration; throws `ConfigError` on the first bad setting. */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const sdkappid = integer(env, 'TIC_SDKAPPID', 0, 1);
+  if (sdkappid === 0) throw new ConfigError('TIC_SDKAPPID', 'is required but not set');
+  return {
+    tableName: required(env, 'TABLE_NAME'),
+    checkQueueUrl: url(env, 'CHECK_QUEUE_URL'),
+    dynamoEndpoint: optional(env, 'DYNAMODB_ENDPOINT') && url(env, 'DYNAMODB_ENDPOINT'),
+    sqsEndpoint: optional(env, 'SQS_ENDPOINT') && url(env, 'SQS_ENDPOINT'),
+    tic: {
+      baseUrl: url(env, 'TIC_BASE_URL', DEFAULT_TIC_BASE_URL),
+      sdkappid,
+      timeoutMs: integer(env, 'TIC_TIMEOUT_MS', DEFAULT_TIC_TIMEOUT_MS, 1),
+    },
+    secrets: secretsSource(env),
+    callbackMaxFutureSeconds: integer(env, 'CALLBACK_MAX_FUTURE_SECONDS', DEFAULT_CALLBACK_MAX_FUTURE_SECONDS, 1),
+    userSigLifetimeSeconds: integer(env, 'USER_SIG_LIFETIME_SECONDS', DEFAULT_USER_SIG_LIFETIME_SECONDS, 60),
+    reconciler: {
+      startCheckDelaySeconds: integer(env, 'START_CHECK_DELAY_SECONDS', 10),
+      stopCheckDelaySeconds: integer(env, 'STOP_CHECK_DELAY_SECONDS', 15),
+      startDeadlineSeconds: integer(env, 'START_DEADLINE_SECONDS', 15 * 60, 1),
+      finishDeadlineSeconds: integer(env, 'FINISH_DEADLINE_SECONDS', 60 * 60, 1),
+      maxRecordingSeconds: integer(env, 'MAX_RECORDING_SECONDS', 12 * 60 * 60, 1),
+    },
+    retentionDays: integer(env, 'RETENTION_DAYS', DEFAULT_RETENTION_DAYS, 1),
+  };
+}
