@@ -10,6 +10,7 @@ import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
 import type { SecretsSource } from './config';
 import { ConfigError } from './config';
 import { registerSecret } from './logger';
+import type { TicCredentials } from './tic/sign';
 
 /** The secrets this backend uses; each function's IAM role may read only the ones it needs. */
 export const SECRET_NAMES = {
@@ -82,4 +83,25 @@ export function parseApiTokens(raw: string): ApiToken[] {
   }
   if (tokens.length === 0) throw new ConfigError(SECRET_NAMES.apiTokens, 'holds no token');
   return tokens;
+}
+
+/**
+ * The TIC credentials held in the `tic-key` secret: either the 32-character TicKey, or, for a
+ * trial account that has no TicKey, the fixed pair it was given, as JSON
+ * `{"sign":"…","expire_time":1557202745}` (vendor document section 3, last note).
+ */
+export function parseTicCredentials(raw: string): TicCredentials {
+  const value = raw.trim();
+  if (!value.startsWith('{')) return { mode: 'key', ticKey: value };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new ConfigError(SECRET_NAMES.ticKey, 'looks like JSON but does not parse');
+  }
+  const { sign, expire_time: expireTime } = (parsed ?? {}) as { sign?: unknown; expire_time?: unknown };
+  if (typeof sign !== 'string' || !/^[0-9a-f]{32}$/i.test(sign) || typeof expireTime !== 'number' || !Number.isSafeInteger(expireTime)) {
+    throw new ConfigError(SECRET_NAMES.ticKey, 'trial form must be {"sign": 32 hex chars, "expire_time": Unix seconds}');
+  }
+  return { mode: 'trial', sign, expireTime };
 }
