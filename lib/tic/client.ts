@@ -18,10 +18,9 @@ import {
   shouldRetry,
   type RetryPolicy,
 } from './retry';
-import { answerEnvelopeSchema, describeSchemaError, queryAnswerSchema, startAnswerSchema } from './schemas';
+import { answerEnvelopeSchema, describeSchemaError, queryAnswerSchema, startAnswerSchema, type Schema } from './schemas';
 import { signRequest, type TicCredentials } from './sign';
 import { TIC_PATHS, type QueryAnswer, type SetCallbackRequestBody, type StartRequestBody, type TaskRequestBody } from './wire';
-import type { z } from 'zod';
 
 /** Per-attempt HTTP timeout when the options do not say. */
 export const DEFAULT_TIMEOUT_MS = 5000;
@@ -142,7 +141,7 @@ export class TicClient implements TicApi {
   /** Runs one operation with the retry policy; returns the validated answer and the random of the attempt that succeeded. */
   private async call<T extends { error_code: number }>(
     operation: TicOperation,
-    schema: z.ZodType<T, unknown>,
+    schema: Schema<T>,
     makeBody: (expireTime: number) => object,
   ): Promise<{ value: T; random: number }> {
     let resignedAlready = false;
@@ -172,7 +171,7 @@ export class TicClient implements TicApi {
   /** One HTTP attempt, mapped to a validated answer or a TicError; reports itself to onCall. */
   private async attempt<T extends { error_code: number }>(
     operation: TicOperation,
-    schema: z.ZodType<T, unknown>,
+    schema: Schema<T>,
     body: object,
     sign: string,
     random: number,
@@ -195,7 +194,7 @@ export class TicClient implements TicApi {
 
   private async exchange<T extends { error_code: number }>(
     operation: TicOperation,
-    schema: z.ZodType<T, unknown>,
+    schema: Schema<T>,
     body: object,
     sign: string,
     random: number,
