@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two cores: run test files two at a time so the JVM of DynamoDB Local and the emulators do not starve.
     maxWorkers: 2,
+    // One DynamoDB Local and one fauxqs for the whole run (a JVM start costs seconds).
+    globalSetup: ['test/support/global-setup.ts'],
   },
 });
