@@ -89,6 +89,7 @@ describe('reset', () => {
     expect(emulator.tasks()).toHaveLength(0);
     expect(emulator.faults().query.errorNext).toBe(0);
     expect(emulator.stats().requests.start).toBe(0);
-    expect((await fetch(`${emulator.url}/_emulator/callbacks`).then((answer) => answer.json())).callbackOrigin).toBeNull();
+    const callbacks = (await fetch(`${emulator.url}/_emulator/callbacks`).then((answer) => answer.json())) as { callbackOrigin: string | null };
+    expect(callbacks.callbackOrigin).toBeNull();
   });
 });

@@ -191,7 +191,7 @@ describe('20004: setting the callback URL failed', () => {
     expect(test.query.get('sign')).toBe(md5Hex(`${FAST.ticKey}${test.body['expire_time']}`));
     // An empty string removes it: later callbacks go nowhere.
     expect((await callVendor(emulator, { path: 'callback', body: { callback: '' } })).json['error_code']).toBe(0);
-    const control = await fetch(`${emulator.url}/_emulator/callbacks`).then((response) => response.json());
+    const control = (await fetch(`${emulator.url}/_emulator/callbacks`).then((response) => response.json())) as { callbackOrigin: string | null };
     expect(control.callbackOrigin).toBeNull();
   });
 });
