@@ -74,9 +74,11 @@ export class CallbackDispatcher {
       return { ok: true };
     }
     this.stats().callbacks.testRequests += 1;
+    const epoch = this.scheduler.currentEpoch();
     const nowSeconds = Math.floor(Date.now() / 1000);
     const result = await this.post(url, { timestamp: nowSeconds });
     if (!result.ok) return { ok: false, reason: result.detail };
+    if (!this.scheduler.isCurrent(epoch)) return { ok: false, reason: 'emulator reset meanwhile' };
     this.url = url;
     return { ok: true };
   }
@@ -100,7 +102,10 @@ export class CallbackDispatcher {
       afterFirstAttempt();
       return;
     }
-    const deliver = () => this.scheduler.after(fate.delayMs, () => void this.attempt(url, payload, 0, fate.duplicate, afterFirstAttempt));
+    const epoch = this.scheduler.currentEpoch();
+    const deliver = () => {
+      this.scheduler.after(fate.delayMs, () => void this.attempt(epoch, url, payload, 0, fate.duplicate, afterFirstAttempt));
+    };
     if (fate.holdUntilFinished) {
       counters.reordered += 1;
       this.held.set(payload.task_id, deliver);
@@ -116,7 +121,9 @@ export class CallbackDispatcher {
     deliver();
   }
 
+  /** One try; `epoch` stops a callback produced before a reset or close from going on after it. */
   private async attempt(
+    epoch: number,
     url: string,
     payload: CallbackPayload,
     attempt: number,
@@ -125,6 +132,7 @@ export class CallbackDispatcher {
   ): Promise<void> {
     const counters = this.stats().callbacks;
     const result = await this.post(url, payload);
+    if (!this.scheduler.isCurrent(epoch)) return;
     this.record(payload, attempt, false, result);
     if (attempt === 0) afterFirstAttempt();
     if (result.ok) {
@@ -143,7 +151,7 @@ export class CallbackDispatcher {
     }
     this.scheduler.after(this.options.callbackRetryIntervalMs, () => {
       counters.retried += 1;
-      void this.attempt(url, payload, attempt + 1, duplicate, afterFirstAttempt);
+      void this.attempt(epoch, url, payload, attempt + 1, duplicate, afterFirstAttempt);
     });
   }
 

@@ -6,9 +6,22 @@ export class Scheduler {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly requests = new Set<AbortController>();
   private stopped = false;
+  /** Bumped by every `cancelAll`: work begun before it must not schedule anything after it. */
+  private epoch = 0;
+
+  /** The current epoch, to be checked with `isCurrent` by work that resumes after an await. */
+  currentEpoch(): number {
+    return this.epoch;
+  }
+
+  /** False once a reset or close happened since `epoch` was read, or after close. */
+  isCurrent(epoch: number): boolean {
+    return !this.stopped && epoch === this.epoch;
+  }
 
   /** Runs `task` after `delayMs` unless cancelled first; returns the handle to cancel it. */
-  after(delayMs: number, task: () => void): NodeJS.Timeout {
+  after(delayMs: number, task: () => void): NodeJS.Timeout | undefined {
+    if (this.stopped) return undefined;
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       task();
@@ -41,6 +54,7 @@ export class Scheduler {
   /** Cancels every timer and aborts every outgoing request; `final` also refuses new ones' requests. */
   cancelAll(final = false): void {
     if (final) this.stopped = true;
+    this.epoch += 1;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     for (const controller of this.requests) controller.abort(new Error('emulator reset or closed'));

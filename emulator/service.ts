@@ -48,7 +48,7 @@ export interface TaskSnapshot {
 }
 
 interface Task extends TaskSnapshot {
-  timers: { start?: NodeJS.Timeout; stop?: NodeJS.Timeout; idle?: NodeJS.Timeout; finish?: NodeJS.Timeout };
+  timers: { start?: NodeJS.Timeout | undefined; stop?: NodeJS.Timeout | undefined; idle?: NodeJS.Timeout | undefined; finish?: NodeJS.Timeout | undefined };
 }
 
 const TASK_ID_LENGTH = 20;

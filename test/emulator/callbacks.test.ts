@@ -69,13 +69,16 @@ describe('delivery', () => {
       stop_time: Math.floor(task.recordingStopMs! / 1000),
       video_info: task.videos,
     });
-    expect(emulator.stats().callbacks).toMatchObject({ queued: 2, attempts: 2, delivered: 2, failedAttempts: 0, retried: 0 });
+    // The receiver has the request before the emulator has read its answer.
+    await waitFor(() => emulator.stats().callbacks.delivered === 2);
+    expect(emulator.stats().callbacks).toMatchObject({ queued: 2, attempts: 2, failedAttempts: 0, retried: 0 });
   });
 
   it('does not send callbacks when no URL is set', async () => {
     await callVendor(emulator, { path: 'callback', body: { callback: '' } });
-    await recordOnce(12);
-    expect(receiver.callbacks()).toHaveLength(0);
+    const taskId = await recordOnce(12);
+    await sleep(50);
+    expect(receiver.callbacks().filter((request) => request.body['task_id'] === taskId)).toHaveLength(0);
     expect(emulator.stats().callbacks.noUrl).toBe(2);
   });
 });
@@ -205,5 +208,30 @@ describe('callback faults', () => {
     expect(bad.status).toBe(400);
     expect(bad.json.error_msg).toContain('callbacks.dropRate');
     expect((await control(emulator, 'POST', '/faults', { strat: {} })).status).toBe(400);
+  });
+});
+
+describe('close and reset', () => {
+  it('close() cancels pending retries: nothing arrives afterwards', async () => {
+    const closing = await startEmulator({ ...FAST, callbackMaxRetries: 10 });
+    await callVendor(closing, { path: 'callback', body: { callback: `${receiver.url}/closing` } });
+    receiver.policy = (request) => (request.path === '/closing' && request.body['callback_type'] ? { status: 500, body: '' } : ANSWER_OK);
+    await startTask(closing, 50);
+    await waitFor(() => closing.stats().callbacks.failedAttempts >= 1);
+    await closing.close();
+    const countAtClose = receiver.received.filter((request) => request.path === '/closing').length;
+    await sleep(FAST.callbackRetryIntervalMs * 3);
+    expect(receiver.received.filter((request) => request.path === '/closing')).toHaveLength(countAtClose);
+  });
+
+  it('reset cancels pending retries of callbacks produced before it', async () => {
+    receiver.policy = (request) => (request.body['callback_type'] ? { status: 500, body: '' } : ANSWER_OK);
+    const taskId = await startTask(emulator, 51);
+    await waitFor(() => emulator.stats().callbacks.failedAttempts >= 1);
+    emulator.reset();
+    await sleep(FAST.callbackRetryIntervalMs * 3);
+    const late = receiver.callbacks().filter((request) => request.body['task_id'] === taskId);
+    expect(late.length).toBeLessThanOrEqual(2);
+    expect(emulator.stats().callbacks.attempts).toBe(0);
   });
 });
