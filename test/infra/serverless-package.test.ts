@@ -72,12 +72,18 @@ beforeAll(async () => {
     // Our own build folder: never the one a running `npm start` uses.
     ESBUILD_WORK_FOLDER: path.join('.esbuild', `package-test-${process.pid}-${randomBytes(3).toString('hex')}`),
   });
-  await promisify(execFile)(process.execPath, [SLS_BIN, 'package', '--stage', STAGE, '--package', packageDir], {
-    cwd: SERVICE_DIR,
-    env,
-    timeout: PACKAGE_TIMEOUT_MS,
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  try {
+    await promisify(execFile)(process.execPath, [SLS_BIN, 'package', '--stage', STAGE, '--package', packageDir], {
+      cwd: SERVICE_DIR,
+      env,
+      timeout: PACKAGE_TIMEOUT_MS,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+  } catch (error) {
+    // osls writes its errors to stdout: show them, not just "Command failed".
+    const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
+    throw new Error(`sls package failed:\n${stdout}\n${stderr}`);
+  }
   const template = JSON.parse(readFileSync(path.join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8'));
   resources = template.Resources;
 }, PACKAGE_TIMEOUT_MS + 10_000);
