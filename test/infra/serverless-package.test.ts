@@ -302,7 +302,6 @@ describe('each function has its own least-privilege role', () => {
         'dynamodb:PutItem': ['table'],
         'dynamodb:UpdateItem': ['table'],
         'dynamodb:GetItem': ['table'],
-        'dynamodb:ConditionCheckItem': ['table'],
         'sqs:SendMessage': ['queue'],
         ...SSM('tic-key', 'usersig-secret-key', 'api-tokens'),
       },
