@@ -5,6 +5,7 @@
  * so a misconfigured deployment fails on its first invocation with a readable message.
  * Secrets are not here: they are fetched at run time by `lib/secrets.ts`.
  */
+import type { RecordingSettings } from './recording/settings';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -32,26 +33,31 @@ export interface AppConfig {
   secrets: SecretsSource;
   /** How far in the future a callback's `expire_time` may lie before it is refused (CONTRACT.md "Security reading"). */
   callbackMaxFutureSeconds: number;
-  /** Lifetime of the UserSig we make for the recorder (the vendor suggests an hour or more). */
-  userSigLifetimeSeconds: number;
-  /** Check delays and deadlines of the reconciler, in seconds. */
-  reconciler: {
-    startCheckDelaySeconds: number;
-    stopCheckDelaySeconds: number;
-    startDeadlineSeconds: number;
-    finishDeadlineSeconds: number;
-    maxRecordingSeconds: number;
-  };
-  /** How long finished tasks are kept before DynamoDB's TTL removes them. */
-  retentionDays: number;
+  /**
+   * Overrides of the recording domain's timings (lib/recording/settings.ts), one environment
+   * variable each, in whole seconds; unset ones keep the domain's defaults.
+   */
+  recordingSettings: Partial<RecordingSettings>;
 }
 
 const DEFAULT_TIC_BASE_URL = 'https://iclass.api.qcloud.com';
 const DEFAULT_TIC_TIMEOUT_MS = 5_000;
 const DEFAULT_SECRETS_MAX_AGE_SECONDS = 300;
 const DEFAULT_CALLBACK_MAX_FUTURE_SECONDS = 24 * 60 * 60;
-const DEFAULT_USER_SIG_LIFETIME_SECONDS = 24 * 60 * 60;
-const DEFAULT_RETENTION_DAYS = 180;
+
+/** The environment variable of each overridable recording setting. */
+const RECORDING_SETTING_VARIABLES: Readonly<Record<keyof RecordingSettings, string>> = {
+  startCheckDelaySeconds: 'START_CHECK_DELAY_SECONDS',
+  stopCheckDelaySeconds: 'STOP_CHECK_DELAY_SECONDS',
+  checkBackoffFactor: 'CHECK_BACKOFF_FACTOR',
+  startDeadlineSeconds: 'START_DEADLINE_SECONDS',
+  finishDeadlineSeconds: 'FINISH_DEADLINE_SECONDS',
+  maxRecordingSeconds: 'MAX_RECORDING_SECONDS',
+  sweepGraceSeconds: 'SWEEP_GRACE_SECONDS',
+  retentionSeconds: 'RETENTION_SECONDS',
+  idempotencyRetentionSeconds: 'IDEMPOTENCY_RETENTION_SECONDS',
+  userSigLifetimeSeconds: 'USER_SIG_LIFETIME_SECONDS',
+};
 
 function required(env: Env, name: string): string {
   const value = env[name]?.trim();
@@ -99,6 +105,14 @@ function secretsSource(env: Env): SecretsSource {
   };
 }
 
+function recordingSettings(env: Env): Partial<RecordingSettings> {
+  const settings: Partial<RecordingSettings> = {};
+  for (const [key, variable] of Object.entries(RECORDING_SETTING_VARIABLES) as [keyof RecordingSettings, string][]) {
+    if (optional(env, variable) !== undefined) settings[key] = integer(env, variable, 0, key === 'checkBackoffFactor' ? 1 : 0);
+  }
+  return settings;
+}
+
 /** Reads and validates the whole configuration; throws `ConfigError` on the first bad setting. */
 export function loadConfig(env: Env = process.env): AppConfig {
   const sdkappid = integer(env, 'TIC_SDKAPPID', 0, 1);
@@ -115,14 +129,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     secrets: secretsSource(env),
     callbackMaxFutureSeconds: integer(env, 'CALLBACK_MAX_FUTURE_SECONDS', DEFAULT_CALLBACK_MAX_FUTURE_SECONDS, 1),
-    userSigLifetimeSeconds: integer(env, 'USER_SIG_LIFETIME_SECONDS', DEFAULT_USER_SIG_LIFETIME_SECONDS, 60),
-    reconciler: {
-      startCheckDelaySeconds: integer(env, 'START_CHECK_DELAY_SECONDS', 10),
-      stopCheckDelaySeconds: integer(env, 'STOP_CHECK_DELAY_SECONDS', 15),
-      startDeadlineSeconds: integer(env, 'START_DEADLINE_SECONDS', 15 * 60, 1),
-      finishDeadlineSeconds: integer(env, 'FINISH_DEADLINE_SECONDS', 60 * 60, 1),
-      maxRecordingSeconds: integer(env, 'MAX_RECORDING_SECONDS', 12 * 60 * 60, 1),
-    },
-    retentionDays: integer(env, 'RETENTION_DAYS', DEFAULT_RETENTION_DAYS, 1),
+    recordingSettings: recordingSettings(env),
   };
 }
