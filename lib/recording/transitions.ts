@@ -13,7 +13,6 @@
  * Everything here is pure; `applyPlan` defines what a plan does, so that the in-memory store,
  * the DynamoDB store and the tests agree on one meaning.
  */
-import type { TicOperation } from '../tic/errors';
 import type { Track } from '../tic/tracks';
 import type { UpstreamTaskStatus } from '../tic/wire';
 import type { RecordingSettings } from './settings';
@@ -613,11 +612,4 @@ export function newStartingTask(input: NewTaskInput, ctx: TransitionContext): Ta
   if (input.whiteboard !== undefined) task.whiteboard = input.whiteboard;
   if (input.idemKeyHash !== undefined) task.idemKeyHash = input.idemKeyHash;
   return task;
-}
-
-/** For logs: the operation whose failure an event records. */
-export function operationOf(event: RecordingEvent): TicOperation | undefined {
-  return event.type === 'start_refused' || event.type === 'start_unanswered' || event.type === 'upstream_failed'
-    ? event.error.operation
-    : undefined;
 }
