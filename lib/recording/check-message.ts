@@ -2,7 +2,8 @@
  * The reconciler's check message: "look at this task again", as it travels through the
  * check queue. Version 1: `{ "v": 1, "record_user_id": "...", "attempt": n, "phase": "start" | "stop" }`.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../tic/schemas'; // loads zod/mini's English messages once
 import type { CheckPhase } from './task';
 
 export interface CheckMessage {
@@ -18,8 +19,8 @@ const MAX_RECORD_USER_ID_LENGTH = 128;
 
 const checkMessageSchema = z.object({
   v: z.literal(1),
-  record_user_id: z.string().min(1).max(MAX_RECORD_USER_ID_LENGTH),
-  attempt: z.number().int().positive(),
+  record_user_id: z.string().check(z.minLength(1), z.maxLength(MAX_RECORD_USER_ID_LENGTH)),
+  attempt: z.int().check(z.positive()),
   phase: z.enum(['start', 'stop']),
 });
 
@@ -27,8 +28,8 @@ export type ParsedCheckMessage = { ok: true; message: CheckMessage } | { ok: fal
 
 /**
  * Reads a message body. A body that does not parse is a poison message: no later delivery
- * will parse either, so the worker logs the reason and drops it rather than let it be
- * redriven forever (the task's own chain, or the sweep, still looks after the task).
+ * will parse either, so the worker fails it and the queue's redrive moves it to the DLQ,
+ * whose alarm makes it seen (the task's own chain, or the sweep, still looks after the task).
  */
 export function parseCheckMessage(body: string): ParsedCheckMessage {
   let json: unknown;

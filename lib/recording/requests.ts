@@ -2,7 +2,8 @@
  * What our API accepts, validated. A failure is a ValidationError naming the field.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../tic/schemas'; // loads zod/mini's English messages once
 import { isValidRoomId } from '../tic/user-id';
 import { ValidationError } from './errors';
 import type { WhiteboardSize } from './task';
@@ -22,18 +23,15 @@ export const MAX_PAGE_LIMIT = 100;
 /** Longest id our API looks up (record user ids are ≤ 32, vendor task ids ~20). */
 export const MAX_TASK_ID_LENGTH = 128;
 
-const roomIdSchema = z.number().int().refine(isValidRoomId, 'must be a positive int32');
+// zod/mini, not classic zod: the classic build is ~450 KB minified, past a Lambda's budget (lib/tic/schemas.ts).
+const roomIdSchema = z.int().check(z.refine(isValidRoomId, 'must be a positive int32'));
+const whiteboardSideSchema = z.int().check(z.minimum(MIN_WHITEBOARD_SIDE_PX), z.maximum(MAX_WHITEBOARD_SIDE_PX));
 
 const startBodySchema = z.strictObject({
   room_id: roomIdSchema,
-  group_id: z.string().min(1).max(MAX_GROUP_ID_LENGTH).optional(),
-  whiteboard: z
-    .strictObject({
-      width: z.number().int().min(MIN_WHITEBOARD_SIDE_PX).max(MAX_WHITEBOARD_SIDE_PX),
-      height: z.number().int().min(MIN_WHITEBOARD_SIDE_PX).max(MAX_WHITEBOARD_SIDE_PX),
-    })
-    .optional(),
-  user_sig: z.string().min(1).max(MAX_USER_SIG_LENGTH).optional(),
+  group_id: z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_GROUP_ID_LENGTH))),
+  whiteboard: z.optional(z.strictObject({ width: whiteboardSideSchema, height: whiteboardSideSchema })),
+  user_sig: z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_USER_SIG_LENGTH))),
 });
 
 /** The body of `POST /recordings`, validated. */
@@ -45,7 +43,7 @@ export interface StartCommand {
   userSig?: string;
 }
 
-function firstIssue(error: z.ZodError): ValidationError {
+function firstIssue(error: z.core.$ZodError): ValidationError {
   const issue = error.issues[0];
   const field = issue === undefined || issue.path.length === 0 ? 'body' : issue.path.map(String).join('.');
   return new ValidationError(field, issue?.message ?? 'invalid');
