@@ -89,7 +89,8 @@ function dynamoDbLocalSpawner(): ReturnType<CreateSpawn> {
   return createSpawn(path.dirname(moduleFile), spawnWithFlags);
 }
 
-function assertJavaAvailable(): void {
+/** Throws JavaNotFoundError when `java` cannot be run (DynamoDB Local needs it). */
+export function assertJavaAvailable(): void {
   const result = spawnSync('java', ['-version'], { stdio: 'ignore' });
   if (result.error !== undefined || result.status !== 0) throw new JavaNotFoundError();
 }

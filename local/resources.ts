@@ -58,6 +58,8 @@ export interface ServerlessDefinition {
   service: string;
   custom: Record<string, unknown>;
   resources: Record<string, CfnResource>;
+  /** The `functions:` section as written (handlers and events). */
+  functions: Record<string, unknown>;
 }
 
 /** Thrown when serverless.yml uses something local provisioning cannot reproduce. */
@@ -121,6 +123,7 @@ export function readServerlessDefinition(serverlessYmlPath: string = SERVERLESS_
     service: document.service,
     custom: isRecord(document.custom) ? document.custom : {},
     resources: resources as Record<string, CfnResource>,
+    functions: isRecord(document.functions) ? document.functions : {},
   };
 }
 
