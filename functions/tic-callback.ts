@@ -78,7 +78,7 @@ export const handler = middy<APIGatewayProxyEventV2, JsonResponse, Error, Contex
   .use({
     onError: async (request) => {
       // Nothing was stored (or we cannot tell): answer an error so that the vendor sends it again.
-      logger.error('callback failed', { error: request.error?.name, message: request.error?.message });
+      logger.error('callback failed', { error: request.error?.name, error_message: request.error?.message });
       request.response = vendorAnswer(500, TicErrorCode.INTERNAL, 'internal error');
     },
   });

@@ -88,9 +88,8 @@ export async function tic(): Promise<{ credentials: TicCredentials; client: TicA
 }
 
 /** Stands in for the TIC client in functions that must not call the vendor (and may not read its key). */
-const noTic: TicApi = new Proxy({} as TicApi, {
-  get: () => () => Promise.reject(new Error('this function is not wired to call the TIC service')),
-});
+const notWired = (): Promise<never> => Promise.reject(new Error('this function is not wired to call the TIC service'));
+const noTic: TicApi = { start: notWired, stop: notWired, query: notWired, setCallback: notWired };
 
 let serviceCache: { tic: TicApi; userSigKey: string | undefined; service: RecordingService } | undefined;
 

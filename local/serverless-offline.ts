@@ -50,6 +50,8 @@ export async function startServerlessOffline(options: {
   httpPort: number;
   env: Record<string, string>;
   log: (line: string) => void;
+  /** Called if serverless-offline exits on its own after it was ready (not after `stop()`). */
+  onUnexpectedExit?: (error: Error) => void;
 }): Promise<ServerlessOffline> {
   const httpPort = options.httpPort || (await getFreePort());
   const lambdaPort = await getFreePort();
@@ -70,6 +72,8 @@ export async function startServerlessOffline(options: {
       '--lambdaPort',
       String(lambdaPort),
       '--noPrependStageInUrl',
+      // The functions' local settings and secrets travel in this process's environment.
+      '--localEnvironment',
       // serverless.yml's deployed defaults are CloudFormation Refs; locally, the provisioned names.
       '--param',
       `tasksTableName=${options.env.TABLE_NAME ?? ''}`,
@@ -85,12 +89,17 @@ export async function startServerlessOffline(options: {
   );
   const collect = (chunk: Buffer) => {
     tail = (tail + chunk.toString()).slice(-OUTPUT_TAIL_CHARS);
-    for (const line of chunk.toString().split('\n')) if (line.trim()) options.log(`[offline] ${line.trimEnd()}`);
+    for (const line of chunk.toString().split('\n')) {
+      // serverless-offline logs request paths; the callback's carries its secret.
+      if (line.trim()) options.log(`[offline] ${line.trimEnd().replace(/\/tic\/callback\/[^\s/?]+/g, '/tic/callback/***')}`);
+    }
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   const url = `http://${LOCAL_HOST}:${httpPort}`;
+  let stopping = false;
   const kill = async () => {
+    stopping = true;
     if (child.exitCode !== null || child.pid === undefined) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     try {
@@ -123,6 +132,9 @@ export async function startServerlessOffline(options: {
     await kill();
     throw error;
   }
+  child.once('exit', (code, signal) => {
+    if (!stopping) options.onUnexpectedExit?.(new ServerlessOfflineError(`serverless-offline exited (${signal ?? code}):\n${tail}`));
+  });
   return {
     url,
     invoke: async (functionName, event) => {

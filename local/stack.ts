@@ -47,6 +47,8 @@ export interface LocalStackOptions {
   sweepIntervalMs?: number;
   /** Progress and warnings; default silent. */
   log?: (line: string) => void;
+  /** Called when a part of the stack dies on its own after start (e.g. serverless-offline crashed). */
+  onFatal?: (error: Error) => void;
 }
 
 export interface LocalStack {
@@ -140,11 +142,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const sweepNow = async () => {
       await runner.invoke('sweep', { source: 'local.schedule', 'detail-type': 'Scheduled Event', detail: {} });
     };
-    const sweepTimer = setInterval(() => {
-      sweepNow().catch((error: Error) => log(`sweep failed: ${error.message}`));
-    }, options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS);
-    sweepTimer.unref();
-    stops.push(async () => clearInterval(sweepTimer));
+    if (options.mode === 'in-process') {
+      // serverless-offline runs the sweep's schedule itself; in-process, this timer stands in for it.
+      const sweepTimer = setInterval(() => {
+        sweepNow().catch((error: Error) => log(`sweep failed: ${error.message}`));
+      }, options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS);
+      sweepTimer.unref();
+      stops.push(async () => clearInterval(sweepTimer));
+    }
 
     const registered = await registerCallback({ env: functionEnv, target: { kind: 'api', apiUrl: runner.apiUrl } });
     log(`callback URL ${registered.maskedUrl} registered with the emulator`);
@@ -210,6 +215,12 @@ async function inProcessRunner(options: LocalStackOptions, env: Record<string, s
 
 /** serverless-offline serving the HTTP routes; the worker and sweep invoked through its Lambda endpoint. */
 async function offlineRunner(options: LocalStackOptions, env: Record<string, string>, log: (line: string) => void): Promise<FunctionRunner> {
-  const offline = await startServerlessOffline({ stage: LOCAL_STAGE, httpPort: options.apiPort ?? 0, env, log });
+  const offline = await startServerlessOffline({
+    stage: LOCAL_STAGE,
+    httpPort: options.apiPort ?? 0,
+    env,
+    log,
+    onUnexpectedExit: (error) => options.onFatal?.(error),
+  });
   return { apiUrl: offline.url, invoke: (name, event) => offline.invoke(name, event), stop: () => offline.stop() };
 }

@@ -32,7 +32,12 @@ async function main(): Promise<void> {
   const verbose = process.env.LOCAL_STACK_VERBOSE === '1';
   const startedAt = Date.now();
   console.log('starting the local stack (DynamoDB Local, fauxqs, TIC emulator, serverless-offline)…');
+  let shutdown: (signal: string, exitCode?: number) => void = () => undefined;
   const stack = await startLocalStack({
+    onFatal: (error) => {
+      console.error(`\n${error.message}`);
+      shutdown('serverless-offline stopped', 1);
+    },
     mode: 'offline',
     apiPort,
     emulatorPort,
@@ -42,14 +47,14 @@ async function main(): Promise<void> {
     },
   });
   let stopping = false;
-  const shutdown = (signal: string) => {
+  shutdown = (signal: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
     console.log(`\n${signal}: stopping…`);
     stack.stop().then(
       () => {
         console.log('stopped.');
-        process.exit(0);
+        process.exit(exitCode);
       },
       (error: Error) => {
         console.error(`stop failed: ${error.message}`);

@@ -98,7 +98,7 @@ export function httpErrors(): ApiMiddleware {
     onError: async (request) => {
       const response = toHttpResponse(request.error, request.context?.awsRequestId);
       const error = request.error;
-      const summary = { status: response.statusCode, error: error?.name, message: error?.message };
+      const summary = { status: response.statusCode, error: error?.name, error_message: error?.message };
       if (response.statusCode >= 500) logger.error('request failed', summary);
       else logger.warn('request refused', summary);
       request.response = response;
