@@ -7,12 +7,11 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { logger } from '../lib/logger';
 import { parseCheckMessage } from '../lib/recording/check-message';
-import { metrics, recordingService } from '../lib/runtime';
+import { recordingService } from '../lib/runtime';
 
 const processor = new BatchProcessor(EventType.SQS);
 
@@ -41,5 +40,4 @@ async function checkOne(record: SQSRecord): Promise<void> {
 export const handler = middy<SQSEvent, SQSBatchResponse, Error, Context>(
   (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => processPartialResponse(event, checkOne, processor, { context }),
 )
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics));
+  .use(injectLambdaContext(logger, { resetKeys: true }));

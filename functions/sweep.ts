@@ -3,12 +3,11 @@
  * message was lost, e.g. the worker died between its write and its send).
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { logger } from '../lib/logger';
 import type { SweepResult } from '../lib/recording/service';
-import { metrics, recordingService } from '../lib/runtime';
+import { recordingService } from '../lib/runtime';
 
 export const handler = middy<ScheduledEvent, SweepResult, Error, Context>(async () => {
   const service = await recordingService();
@@ -16,5 +15,4 @@ export const handler = middy<ScheduledEvent, SweepResult, Error, Context>(async 
   logger.info('sweep done', { ...result });
   return result;
 })
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics));
+  .use(injectLambdaContext(logger, { resetKeys: true }));

@@ -69,7 +69,8 @@ async function handle(event: APIGatewayProxyEventV2): Promise<JsonResponse> {
   const service = await recordingService();
   const result = await service.applyCallback(callback, raw);
   if (result.task) logTask(result.task);
-  logger.info('callback applied', { callback_type: callback.callback_type, outcome: result.outcome, repaired: verdict.repaired });
+  // The service logs the outcome; the repair is this adapter's to report (CONTRACT.md item 4).
+  if (verdict.repaired) logger.warn('callback body was not valid JSON and was repaired', { outcome: result.outcome });
   return vendorAnswer(200, TicErrorCode.OK, '');
 }
 

@@ -33,12 +33,17 @@ export const checkQueue = new SqsCheckQueue(sqs, config.checkQueueUrl);
 /** Powertools metrics go out as Embedded Metric Format log lines: no API call, no IAM permission. */
 export const metrics = new PowertoolsMetrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'TicRecording' });
 
+// Published as they happen (they are rare), rather than by a middleware that warns on every empty invocation.
 const domainMetrics: Metrics = {
   taskFailedByDeadline: (task) => {
     metrics.addMetric('TasksFailedByDeadline', MetricUnit.Count, 1);
+    metrics.publishStoredMetrics();
     logger.error('task failed by deadline', { record_user_id: task.recordUserId, task_id: task.taskId, room_id: task.roomId });
   },
-  checksResumedBySweep: (count) => metrics.addMetric('ChecksResumedBySweep', MetricUnit.Count, count),
+  checksResumedBySweep: (count) => {
+    metrics.addMetric('ChecksResumedBySweep', MetricUnit.Count, count);
+    metrics.publishStoredMetrics();
+  },
 };
 
 /** The domain's logging port on the Powertools logger. */

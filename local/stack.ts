@@ -181,7 +181,8 @@ interface FunctionRunner {
 /** Handlers imported into this process, behind the in-process HTTP gateway. */
 async function inProcessRunner(options: LocalStackOptions, env: Record<string, string>, log: (line: string) => void): Promise<FunctionRunner> {
   // The handlers read their configuration from the environment at import (lib/config.ts).
-  Object.assign(process.env, env);
+  // Only warnings and errors by default: a test that wants every line sets LOG_LEVEL itself.
+  Object.assign(process.env, { LOG_LEVEL: 'WARN' }, env);
   const handlers = readFunctionHandlers();
   const cache = new Map<string, Promise<LambdaHandler>>();
   const handlerFor = (functionName: string): Promise<LambdaHandler> => {
@@ -189,7 +190,7 @@ async function inProcessRunner(options: LocalStackOptions, env: Record<string, s
     if (!loaded) {
       const handler = handlers[functionName];
       if (!handler) throw new Error(`no function ${functionName} in serverless.yml`);
-      loaded = import(`../${handler.file}`).then((module: Record<string, LambdaHandler>) => {
+      loaded = import(/* @vite-ignore */ `../${handler.file}`).then((module: Record<string, LambdaHandler>) => {
         const exported = module[handler.exportName];
         if (!exported) throw new Error(`${handler.file} exports no ${handler.exportName}`);
         return exported;

@@ -22,6 +22,8 @@ function portFrom(name: string, fallback: number): number {
 }
 
 async function main(): Promise<void> {
+  // The SDK warns that its releases from 2027 need Node 22; Lambda runs nodejs22.x, this machine may run Node 20.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const apiPort = portFrom('API_PORT', DEFAULT_API_PORT);
   const emulatorPort = portFrom('TIC_EMULATOR_PORT', DEFAULT_EMULATOR_PORT);
   const apiToken = process.env.API_TOKEN || DEFAULT_DEV_TOKEN;
