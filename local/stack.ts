@@ -183,6 +183,9 @@ async function inProcessRunner(options: LocalStackOptions, env: Record<string, s
   // The handlers read their configuration from the environment at import (lib/config.ts).
   // Only warnings and errors by default: a test that wants every line sets LOG_LEVEL itself.
   Object.assign(process.env, { LOG_LEVEL: 'WARN' }, env);
+  // The logger may already exist (this module's imports reach it) and read its level at construction.
+  const { logger } = await import('../lib/logger');
+  logger.setLogLevel((process.env.LOG_LEVEL ?? 'WARN') as Parameters<typeof logger.setLogLevel>[0]);
   const handlers = readFunctionHandlers();
   const cache = new Map<string, Promise<LambdaHandler>>();
   const handlerFor = (functionName: string): Promise<LambdaHandler> => {
