@@ -49,6 +49,16 @@ export interface LocalStackOptions {
   log?: (line: string) => void;
   /** Called when a part of the stack dies on its own after start (e.g. serverless-offline crashed). */
   onFatal?: (error: Error) => void;
+  /**
+   * Use already running DynamoDB and SQS (the test run's, test/support/global-setup.ts)
+   * instead of starting new ones; `nameSuffix` then keeps this stack's table and queues apart.
+   */
+  aws?: { dynamoEndpoint: string; sqsEndpoint: string; nameSuffix: string };
+  /**
+   * In-process mode only: wraps each handler as it is loaded, so that a test can make a
+   * function die before or after its work (crash-safety tests). Not used by `npm start`.
+   */
+  wrapHandler?: (functionName: string, handler: LambdaHandler) => LambdaHandler;
 }
 
 export interface LocalStack {
@@ -77,16 +87,25 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
   };
   try {
-    assertJavaAvailable();
     for (const port of [options.apiPort, options.emulatorPort, options.dynamoPort, options.sqsPort]) {
       if (port) await assertPortFree(port);
     }
-    const [dynamo, sqsLocal] = await Promise.all([
-      startDynamoDbLocal(options.dynamoPort ? { port: options.dynamoPort } : {}),
-      startSqsLocal(options.sqsPort ? { port: options.sqsPort } : {}),
-    ]);
-    stops.push(() => dynamo.stop());
-    stops.push(() => sqsLocal.stop());
+    let dynamo: Pick<LocalService, 'endpoint'>;
+    let sqsLocal: Pick<LocalService, 'endpoint'>;
+    if (options.aws) {
+      dynamo = { endpoint: options.aws.dynamoEndpoint };
+      sqsLocal = { endpoint: options.aws.sqsEndpoint };
+    } else {
+      assertJavaAvailable();
+      const [startedDynamo, startedSqs] = await Promise.all([
+        startDynamoDbLocal(options.dynamoPort ? { port: options.dynamoPort } : {}),
+        startSqsLocal(options.sqsPort ? { port: options.sqsPort } : {}),
+      ]);
+      stops.push(() => startedDynamo.stop());
+      stops.push(() => startedSqs.stop());
+      dynamo = startedDynamo;
+      sqsLocal = startedSqs;
+    }
     log(`DynamoDB Local on ${dynamo.endpoint}, SQS (fauxqs) on ${sqsLocal.endpoint}`);
 
     const emulator = await startEmulator({ host: LOCAL_HOST, port: options.emulatorPort ?? 0, ...options.emulator });
@@ -98,6 +117,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       sqsEndpoint: sqsLocal.endpoint,
       region: LOCAL_REGION,
       stage: LOCAL_STAGE,
+      ...(options.aws ? { nameSuffix: options.aws.nameSuffix } : {}),
     });
     log(`table ${resources.tableName} and queues created from serverless.yml`);
 
@@ -196,7 +216,7 @@ async function inProcessRunner(options: LocalStackOptions, env: Record<string, s
       loaded = import(/* @vite-ignore */ `../${handler.file}`).then((module: Record<string, LambdaHandler>) => {
         const exported = module[handler.exportName];
         if (!exported) throw new Error(`${handler.file} exports no ${handler.exportName}`);
-        return exported;
+        return options.wrapHandler ? options.wrapHandler(functionName, exported) : exported;
       });
       cache.set(functionName, loaded);
     }

@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../local/stack';
+import { useLocalAws } from '../support/local-aws';
 
 let stack: LocalStack;
 
 beforeAll(async () => {
   stack = await startLocalStack({
     mode: 'in-process',
+    aws: { ...useLocalAws(), nameSuffix: 'smoke' },
     emulator: { startDelayMs: 100, stopDelayMs: 100, processingDelayMs: 100, callbackRetryIntervalMs: 200 },
     functionEnv: { START_CHECK_DELAY_SECONDS: '1', STOP_CHECK_DELAY_SECONDS: '1' },
   });
