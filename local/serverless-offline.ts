@@ -18,6 +18,7 @@ const OUTPUT_TAIL_CHARS = 4_000;
 
 export interface ServerlessOffline {
   url: string;
+  pid: number | undefined;
   invoke(functionName: string, event: unknown): Promise<unknown>;
   stop(): Promise<void>;
 }
@@ -82,7 +83,7 @@ export async function startServerlessOffline(options: {
     ],
     {
       cwd: PROJECT_ROOT,
-      env: { ...process.env, ...options.env, ESBUILD_WORK_FOLDER: '.esbuild-offline', SLS_TELEMETRY_DISABLED: '1' },
+      env: { ...process.env, ...options.env, ESBUILD_WORK_FOLDER: `.esbuild-offline/${httpPort}`, SLS_TELEMETRY_DISABLED: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     },
@@ -137,6 +138,7 @@ export async function startServerlessOffline(options: {
   });
   return {
     url,
+    pid: child.pid,
     invoke: async (functionName, event) => {
       const response = await fetch(
         `http://${LOCAL_HOST}:${lambdaPort}/2015-03-31/functions/${service}-${options.stage}-${functionName}/invocations`,

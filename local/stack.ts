@@ -70,6 +70,8 @@ export interface LocalStack {
   sqsEndpoint: string;
   /** The functions' environment (secrets included: local, generated values). */
   functionEnv: Record<string, string>;
+  /** Child processes of the stack (DynamoDB Local's JVM, serverless-offline), gone after `stop()`. */
+  processIds: number[];
   /** Runs the sweep once now, as the schedule would. */
   sweepNow(): Promise<void>;
   /** Stops everything started, in reverse order; safe to call twice. */
@@ -80,6 +82,7 @@ export interface LocalStack {
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const log = options.log ?? (() => undefined);
   const stops: Array<() => Promise<void>> = [];
+  const processIds: number[] = [];
   const stopAll = async () => {
     while (stops.length > 0) {
       const stop = stops.pop();
@@ -102,6 +105,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         startSqsLocal(options.sqsPort ? { port: options.sqsPort } : {}),
       ]);
       stops.push(() => startedDynamo.stop());
+      processIds.push(startedDynamo.pid);
       stops.push(() => startedSqs.stop());
       dynamo = startedDynamo;
       sqsLocal = startedSqs;
@@ -144,6 +148,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     const runner = options.mode === 'offline' ? await offlineRunner(options, functionEnv, log) : await inProcessRunner(options, functionEnv, log);
     stops.push(runner.stop);
+    if (runner.pid !== undefined) processIds.push(runner.pid);
 
     const sqs = new SQSClient({ endpoint: sqsLocal.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
     stops.push(async () => sqs.destroy());
@@ -183,6 +188,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       dynamoEndpoint: dynamo.endpoint,
       sqsEndpoint: sqsLocal.endpoint,
       functionEnv,
+      processIds,
       sweepNow,
       stop: () => (stopped ??= stopAll()),
     };
@@ -194,6 +200,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
 interface FunctionRunner {
   apiUrl: string;
+  pid?: number;
   invoke(functionName: string, event: unknown): Promise<unknown>;
   stop(): Promise<void>;
 }
@@ -246,5 +253,5 @@ async function offlineRunner(options: LocalStackOptions, env: Record<string, str
     log,
     onUnexpectedExit: (error) => options.onFatal?.(error),
   });
-  return { apiUrl: offline.url, invoke: (name, event) => offline.invoke(name, event), stop: () => offline.stop() };
+  return { apiUrl: offline.url, pid: offline.pid, invoke: (name, event) => offline.invoke(name, event), stop: () => offline.stop() };
 }
