@@ -205,7 +205,7 @@ export function createRecordingService(deps: RecordingServiceDeps): RecordingSer
       await queue.send({ v: 1, record_user_id: task.recordUserId, attempt: task.check.attempt, phase }, delaySeconds);
     } catch (error) {
       logger.error('check message not sent; the sweep will resume the task', {
-        recordUserId: task.recordUserId,
+        record_user_id: task.recordUserId,
         phase,
         error: error instanceof Error ? error.message : String(error),
       });
@@ -245,7 +245,7 @@ export function createRecordingService(deps: RecordingServiceDeps): RecordingSer
     );
     const created = await store.create(draft, idempotency);
     if (!created.created) {
-      logger.info('idempotent replay of start', { recordUserId: created.task.recordUserId });
+      logger.info('idempotent replay of start', { record_user_id: created.task.recordUserId });
       return { task: created.task, replayed: true };
     }
 
@@ -270,7 +270,7 @@ export function createRecordingService(deps: RecordingServiceDeps): RecordingSer
         refusal = error;
         event = { type: 'start_refused', error: upstreamFailure(error) };
       } else {
-        logger.warn('start unanswered; task kept as starting', { recordUserId, kind: error.kind, random: error.random });
+        logger.warn('start unanswered; task kept as starting', { record_user_id: recordUserId, kind: error.kind, random: error.random });
         event = { type: 'start_unanswered', error: upstreamFailure(error) };
       }
     }
@@ -360,10 +360,11 @@ export function createRecordingService(deps: RecordingServiceDeps): RecordingSer
           };
     const result = await apply(callback.record_user_id, event);
     const log = {
-      recordUserId: callback.record_user_id,
-      taskId: callback.task_id,
-      callbackType: callback.callback_type,
-      errorCode: callback.error_code,
+      record_user_id: callback.record_user_id,
+      task_id: callback.task_id,
+      room_id: callback.room_id,
+      callback_type: callback.callback_type,
+      error_code: callback.error_code,
       outcome: result.outcome,
       detail: 'detail' in result ? result.detail : undefined,
     };
@@ -398,7 +399,7 @@ export function createRecordingService(deps: RecordingServiceDeps): RecordingSer
     const { phase, attempt } = message;
     let task = await store.get(message.record_user_id);
     if (task === undefined) {
-      logger.warn('check for an unknown task dropped', { recordUserId: message.record_user_id });
+      logger.warn('check for an unknown task dropped', { record_user_id: message.record_user_id });
       return { outcome: 'missing', queried: false };
     }
     if (attempt !== task.check.attempt) {
@@ -430,7 +431,8 @@ export function createRecordingService(deps: RecordingServiceDeps): RecordingSer
         }
         // Including 20005 (the vendor cannot read the task): keep checking until the deadline.
         logger.warn('query failed; will check again', {
-          recordUserId: task.recordUserId,
+          record_user_id: task.recordUserId,
+          task_id: task.taskId,
           code: error.code,
           kind: error.kind,
           random: error.random,
@@ -441,7 +443,7 @@ export function createRecordingService(deps: RecordingServiceDeps): RecordingSer
         return { outcome: 'missing', queried };
       }
       if (result.outcome === 'task_mismatch') {
-        logger.error('query answer names another task', { recordUserId: task.recordUserId, detail: result.detail });
+        logger.error('query answer names another task', { record_user_id: task.recordUserId, detail: result.detail });
       }
       task = result.task;
       if (isTerminal(task.status) || isPhaseSatisfied(phase, task.status)) {
@@ -465,7 +467,7 @@ export function createRecordingService(deps: RecordingServiceDeps): RecordingSer
           return { outcome: 'missing', queried };
         }
         if (failed.outcome === 'applied') {
-          logger.error('task failed by deadline', { recordUserId: task.recordUserId, reason: failed.task.failure?.reason });
+          logger.error('task failed by deadline', { record_user_id: task.recordUserId, task_id: task.taskId, reason: failed.task.failure?.reason });
           metrics?.taskFailedByDeadline(failed.task);
           return { outcome: 'failed_deadline', queried, task: failed.task };
         }
@@ -528,7 +530,7 @@ export function createRecordingService(deps: RecordingServiceDeps): RecordingSer
       if (claim.outcome !== 'applied') continue;
       await queue.send({ v: 1, record_user_id: recordUserId, attempt: claim.task.check.attempt, phase }, 0);
       resumed += 1;
-      logger.warn('check chain resumed by the sweep', { recordUserId, status: task.status, phase });
+      logger.warn('check chain resumed by the sweep', { record_user_id: recordUserId, status: task.status, phase });
     }
     if (resumed > 0) {
       metrics?.checksResumedBySweep?.(resumed);
