@@ -9,7 +9,6 @@ import { randomBytes } from 'node:crypto';
 import { SQSClient, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../emulator/index';
-import { registerCallback } from '../lib/register-callback';
 import {
   assertJavaAvailable,
   LOCAL_CREDENTIALS,
@@ -176,6 +175,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       stops.push(async () => clearInterval(sweepTimer));
     }
 
+    // Imported only now: it reaches lib/logger, whose level is read once, at construction, from
+    // the environment that inProcessRunner has just set (see there).
+    const { registerCallback } = await import('../lib/register-callback');
     const registered = await registerCallback({ env: functionEnv, target: { kind: 'api', apiUrl: runner.apiUrl } });
     log(`callback URL ${registered.maskedUrl} registered with the emulator`);
 
@@ -210,7 +212,10 @@ async function inProcessRunner(options: LocalStackOptions, env: Record<string, s
   // The handlers read their configuration from the environment at import (lib/config.ts).
   // Only warnings and errors by default: a test that wants every line sets LOG_LEVEL itself.
   Object.assign(process.env, { LOG_LEVEL: 'WARN' }, env);
-  // The logger may already exist (this module's imports reach it) and read its level at construction.
+  // The logger reads LOG_LEVEL when it is built, and Powertools goes back to that level on every
+  // warm invocation (refreshSampleRateCalculation), so setting it later lasts one invocation only.
+  // Nothing this module imports statically reaches lib/logger: it is built here, with the level above.
+  // The call below still helps when a test file imported the logger first.
   const { logger } = await import('../lib/logger');
   logger.setLogLevel((process.env.LOG_LEVEL ?? 'WARN') as Parameters<typeof logger.setLogLevel>[0]);
   const handlers = readFunctionHandlers();
