@@ -5,7 +5,8 @@
  * serverless-offline instead, which builds and runs the bundles as Lambda would.
  *
  * What it keeps of API Gateway: route matching with `{param}` segments, lower-cased headers
- * joined by commas, a 10 MB payload limit, `{"message":"Not Found"}` for an unknown route and
+ * joined by commas, a 10 MB payload limit, `{"message":"Not Found"}` for an unknown route,
+ * `{"message":"Bad Request"}` for a path parameter with a malformed percent-escape, and
  * `{"message":"Internal Server Error"}` when a handler throws or answers nonsense. It does not
  * enforce the 30 s integration timeout.
  */
@@ -79,6 +80,28 @@ export function lambdaContext(functionName: string, timeoutMs = 30_000): Context
     fail: () => undefined,
     succeed: () => undefined,
   };
+}
+
+/**
+ * The request target as a URL, or undefined when it is not one. An origin-form target is
+ * read as a path on a fixed base, so that `//x` stays a path (`new URL('//x', base)` would
+ * take `x` for a host, and `//` alone throws).
+ */
+function requestUrl(target: string): URL | undefined {
+  try {
+    return target.startsWith('/') ? new URL(`http://local${target}`) : new URL(target);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A path parameter decoded as API Gateway does; undefined for a malformed percent-escape (`%ZZ`, `%C3`). */
+function decodePathParameter(raw: string): string | undefined {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
 }
 
 function send(response: ServerResponse, statusCode: number, body: string, headers: Record<string, string> = {}): void {
@@ -157,17 +180,33 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
   const routes = options.routes.map(compile);
   const server = createServer(async (request, response) => {
     try {
-      const url = new URL(request.url ?? '/', 'http://local');
+      const url = requestUrl(request.url ?? '/');
+      if (!url) {
+        request.resume();
+        send(response, 400, JSON.stringify({ message: 'Bad Request' }));
+        return;
+      }
       const method = (request.method ?? 'GET').toUpperCase();
       let matched: { route: CompiledRoute; params: Record<string, string> } | undefined;
+      let undecodable = false;
       for (const route of routes) {
         const found = route.method.toUpperCase() === method ? route.pattern.exec(url.pathname) : null;
         if (found) {
           const params: Record<string, string> = {};
-          route.names.forEach((name, index) => (params[name] = decodeURIComponent(found[index + 1] ?? '')));
+          route.names.forEach((name, index) => {
+            const value = decodePathParameter(found[index + 1] ?? '');
+            if (value === undefined) undecodable = true;
+            else params[name] = value;
+          });
           matched = { route, params };
           break;
         }
+      }
+      if (undecodable) {
+        // A client's malformed escape, not a server fault: refused before any handler runs.
+        request.resume();
+        send(response, 400, JSON.stringify({ message: 'Bad Request' }));
+        return;
       }
       if (!matched) {
         request.resume();
