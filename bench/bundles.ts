@@ -5,6 +5,7 @@
  * the repository, so that an external `@aws-sdk/*` import resolves from its node_modules.
  */
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import path from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
@@ -37,6 +38,8 @@ export interface BundleResult {
   deflatedBytes: number;
   /** Bytes of the output by npm package (or "(project)" for our own code), largest first. */
   byPackage: Array<{ name: string; bytes: number }>;
+  /** Modules the bundle leaves to the runtime (`import` of an external), e.g. `@aws-sdk/client-ssm`. */
+  externalImports: string[];
 }
 
 /** The esbuild options serverless-esbuild would use for this service, with `external` per variant. */
@@ -61,8 +64,12 @@ function packageOf(inputPath: string): string {
   return match?.[1] ?? '(project)';
 }
 
+function outputOf(metafile: Metafile, outputFile: string): Metafile['outputs'][string] | undefined {
+  return Object.entries(metafile.outputs).find(([file]) => path.resolve(REPO_DIR, file) === outputFile)?.[1];
+}
+
 function bytesByPackage(metafile: Metafile, outputFile: string): Array<{ name: string; bytes: number }> {
-  const output = Object.entries(metafile.outputs).find(([file]) => path.resolve(REPO_DIR, file) === outputFile)?.[1];
+  const output = outputOf(metafile, outputFile);
   const totals = new Map<string, number>();
   for (const [input, { bytesInOutput }] of Object.entries(output?.inputs ?? {})) {
     const name = packageOf(input);
@@ -93,6 +100,9 @@ export async function buildBundles(): Promise<BundleResult[]> {
         minifiedBytes: content.length,
         deflatedBytes: deflateRawSync(content, { level: 9 }).length,
         byPackage: bytesByPackage(result.metafile as Metafile, file),
+        externalImports: [
+          ...new Set((outputOf(result.metafile as Metafile, file)?.imports ?? []).filter((entry) => entry.external).map((entry) => entry.path)),
+        ].filter((specifier) => !isBuiltin(specifier)),
       });
     }
   }

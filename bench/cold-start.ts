@@ -9,7 +9,7 @@
  * machine's noise falls on every variant alike.
  */
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { BundleResult, SdkVariant } from './bundles';
@@ -142,4 +142,37 @@ export async function measureColdStarts(bundles: readonly BundleResult[], runs: 
       };
     }),
   };
+}
+
+export interface SdkImportResult {
+  /** A package, or "all of them" for one module importing every one. */
+  module: string;
+  importMedianMs: number;
+  importP90Ms: number;
+}
+
+/**
+ * Why the variants differ: the import time of each `@aws-sdk/*` package the external bundles
+ * leave to the runtime, loaded from node_modules as the runtime's copy would be, alone and all
+ * together, in fresh processes.
+ */
+export async function measureSdkImports(packages: readonly string[], runs: number): Promise<SdkImportResult[]> {
+  const directory = path.join(OUT_DIR, 'sdk');
+  mkdirSync(directory, { recursive: true });
+  const modules = [...packages.map((name) => [name, [name]] as const), ['all of them', packages] as const];
+  const files = modules.map(([name, imports]) => {
+    const file = path.join(directory, `${name.replace(/[^a-z0-9]+/gi, '-')}.mjs`);
+    writeFileSync(file, `${imports.map((specifier) => `import '${specifier}';`).join('\n')}\nexport const handler = async () => undefined;\n`);
+    return file;
+  });
+  const samples = modules.map(() => [] as number[]);
+  const env = functionEnvironment('sdk');
+  for (let rep = 0; rep < runs; rep += 1) {
+    for (const [index, file] of files.entries()) samples[index]?.push((await probe(file, env)).importMs);
+  }
+  return modules.map(([name], index) => ({
+    module: name,
+    importMedianMs: median(samples[index] ?? []),
+    importP90Ms: p90(samples[index] ?? []),
+  }));
 }

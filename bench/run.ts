@@ -18,7 +18,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildBundles, BUNDLE_BUDGET_BYTES, esbuildOptionsFor, type BundleResult } from './bundles';
 import { runPart } from './child';
-import { measureColdStarts, type ColdStartReport } from './cold-start';
+import { measureColdStarts, measureSdkImports, type ColdStartReport, type SdkImportResult } from './cold-start';
 import { costPerThousand, formatUsd, PRICES, type RecordingCounts } from './cost';
 import { OUT_DIR } from './paths';
 import { fixed, kib, median, table } from './stats';
@@ -121,7 +121,7 @@ function reportBundles(bundles: BundleResult[]): void {
 
 // ---- 2. cold start ---------------------------------------------------------------------------
 
-function reportColdStarts(cold: ColdStartReport): void {
+function reportColdStarts(cold: ColdStartReport, sdkImports: SdkImportResult[]): void {
   out(`## 2. Cold start per function (${cold.runsPerCell} fresh node processes per cell, interleaved)`);
   out();
   out(
@@ -150,6 +150,11 @@ function reportColdStarts(cold: ColdStartReport): void {
   out();
   const connections = cold.results.reduce((sum, result) => sum + result.connections, 0);
   out(`TCP connections opened during init, all runs: ${connections} (init must make no network call).`);
+  out();
+  out('Why: the external variant loads each SDK package whole from node_modules (every command of the client, each @smithy dependency a file of its own), the bundle only what the code uses. Import of the packages alone, from node_modules:');
+  out();
+  out(table(['module', 'import ms (median / p90)'], sdkImports.map((entry) => [entry.module, `${fixed(entry.importMedianMs)} / ${fixed(entry.importP90Ms)}`])));
+  out();
   const externalMedian = median(cold.results.filter((result) => result.variant === 'external').map((result) => result.importMedianMs));
   const bundledMedian = median(cold.results.filter((result) => result.variant === 'bundled').map((result) => result.importMedianMs));
   const fasterVariant = externalMedian <= bundledMedian ? 'external' : 'bundled';
@@ -359,8 +364,12 @@ async function main(): Promise<void> {
   }
   if (parts.has('2')) {
     const cold = await measureColdStarts(bundles, coldRuns, progress);
+    progress('SDK packages alone');
+    const sdkPackages = [...new Set(bundles.flatMap((bundle) => bundle.externalImports))];
+    const sdkImports = await measureSdkImports(sdkPackages, Math.max(3, Math.round(coldRuns / 2)));
     results.coldStart = cold;
-    reportColdStarts(cold);
+    results.sdkImports = sdkImports;
+    reportColdStarts(cold, sdkImports);
   }
   if (parts.has('3')) {
     progress('callback overhead (DynamoDB Local)');
