@@ -71,8 +71,10 @@ describe('a start that times out', () => {
     ]);
     expect(recording.callbacks.record_started?.count).toBe(1);
     stack.emulator.clearFaults();
+    // The task id the callback brought is a key like any other.
+    expect((await api.task(vendorTask?.taskId as string)).record_user_id).toBe(task.record_user_id);
 
-    const stopped = await api.stop(task.record_user_id);
+    const stopped = await api.stop(vendorTask?.taskId as string);
     expect(stopped.status, stopped.text).toBe(202);
     const finished = await api.waitForStatus(task.record_user_id, 'finished');
     expect(finished.timeline.map((entry) => entry.status)).toEqual(['starting', 'recording', 'stopping', 'finished']);
@@ -118,6 +120,34 @@ describe('a start that times out', () => {
     expect(late.status, late.text).toBe(202);
     expect(late.body.status).toBe('failed');
     expect(stack.emulator.stats().requests.stop).toBe(stopsBefore);
+  });
+});
+
+describe('a start_unconfirmed failure', () => {
+  it('is recovered by a record_finished that comes after the deadline', async () => {
+    const roomId = 3004;
+    // The vendor starts (our start hears nothing), its record_started is lost, nobody publishes so
+    // it auto-stops the room, and its record_finished comes only after our start deadline.
+    const lateByMs = (START_DEADLINE_SECONDS + 2) * 1000;
+    stack.emulator.setFaults({ start: { hangNext: 1, afterEffect: true }, callbacks: { dropNext: 1, delayMs: lateByMs } });
+    const task = (await api.start({ room_id: roomId })).body;
+    expect(task.status).toBe('starting');
+
+    const failed = await api.waitForStatus(task.record_user_id, 'failed', 20_000);
+    expect(failed.failure?.reason).toBe('start_unconfirmed');
+    const vendorTask = stack.emulator.tasks().find((t) => t.userId === task.record_user_id);
+    expect(vendorTask?.endReason).toBe('idle');
+
+    const recovered = await api.waitForStatus(task.record_user_id, 'finished', 20_000);
+    expect(recovered.task_id).toBe(vendorTask?.taskId);
+    expect(recovered.failure).toBeNull();
+    expect(recovered.timeline.map((entry) => [entry.status, entry.source])).toEqual([
+      ['starting', 'api'],
+      ['failed', 'reconciler'],
+      ['finished', 'callback'],
+    ]);
+    expect(recovered.videos.map((video) => video.kind)).toEqual(['whiteboard']);
+    expect(recovered.callbacks.record_finished?.count).toBe(1);
   });
 });
 
