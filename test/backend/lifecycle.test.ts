@@ -189,6 +189,18 @@ describe('idempotent start', () => {
     expect(listed.body.recordings.map((task: ApiTask) => task.record_user_id)).toEqual([first.body.record_user_id]);
   });
 
+  it('starts the vendor once when the same request is sent several times at once', async () => {
+    const startsBefore = stack.emulator.stats().requests.start;
+    const key = `lesson-1006-${Date.now()}`;
+    const responses = await Promise.all(Array.from({ length: 5 }, () => api.start({ room_id: 1006 }, { 'idempotency-key': key })));
+    for (const response of responses) expect(response.status, response.text).toBe(202);
+    const ids = new Set(responses.map((response) => response.body.record_user_id));
+    expect(ids.size).toBe(1);
+    expect(responses.filter((response) => response.headers.get('idempotent-replayed') === 'true')).toHaveLength(4);
+    expect(stack.emulator.stats().requests.start - startsBefore).toBe(1);
+    expect((await api.list(1006)).body.recordings).toHaveLength(1);
+  });
+
   it('refuses the same key with another body (409) and starts nothing', async () => {
     const key = `lesson-1003-${Date.now()}`;
     const first = await api.start({ room_id: 1003 }, { 'idempotency-key': key });
