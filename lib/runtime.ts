@@ -13,7 +13,7 @@ import { Metrics as PowertoolsMetrics, MetricUnit } from '@aws-lambda-powertools
 import { DynamoTaskStore } from './adapters/dynamo-task-store';
 import { SqsCheckQueue } from './adapters/sqs-check-queue';
 import { loadConfig } from './config';
-import { logger } from './logger';
+import { logger, registerSecret } from './logger';
 import type { Logger as DomainLogger, Metrics } from './recording/ports';
 import { createRecordingService, type RecordingService } from './recording/service';
 import { getSecret, parseApiTokens, parseTicCredentials, SECRET_NAMES, type ApiToken } from './secrets';
@@ -65,7 +65,13 @@ let tokensCache: { raw: string; tokens: ApiToken[] } | undefined;
 /** The accepted API bearer tokens (parsed again only when the secret changes). */
 export async function apiTokens(): Promise<readonly ApiToken[]> {
   const raw = await getSecret(config.secrets, SECRET_NAMES.apiTokens);
-  if (tokensCache?.raw !== raw) tokensCache = { raw, tokens: parseApiTokens(raw) };
+  if (tokensCache?.raw !== raw) {
+    const tokens = parseApiTokens(raw);
+    // getSecret registered the whole list ("name:token,..."); a line that quotes one token
+    // (an Authorization header, say) holds only that token, so each is registered on its own.
+    for (const { token } of tokens) registerSecret(token);
+    tokensCache = { raw, tokens };
+  }
   return tokensCache.tokens;
 }
 
@@ -80,6 +86,8 @@ export async function tic(): Promise<{ credentials: TicCredentials; client: TicA
   const raw = await getSecret(config.secrets, SECRET_NAMES.ticKey);
   if (ticCache?.raw !== raw) {
     const credentials = parseTicCredentials(raw);
+    // A trial account's secret is JSON around a fixed sign: the sign alone is what a line would quote.
+    if (credentials.mode === 'trial') registerSecret(credentials.sign);
     const client = createTicClient({
       baseUrl: config.tic.baseUrl,
       sdkappid: config.tic.sdkappid,
