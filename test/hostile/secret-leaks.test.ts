@@ -234,6 +234,30 @@ describe('secrets stay secret through a full run at DEBUG', () => {
     expect(output).not.toContain('[redacted]');
   });
 
+  it('the redaction net of lib/logger.ts masks each secret on its own, wherever it sits in a line', async () => {
+    // The net is for accidents: a future log line that quotes a header, a URL or an error.
+    const { logger } = await import('../../lib/logger');
+    const env = stack.functionEnv;
+    const from = logChunks.length;
+    logger.error('accident', {
+      authorization: `Bearer ${apiToken}`,
+      url: `${stack.apiUrl}/tic/callback/${env.CALLBACK_SECRET}?sdkappid=1`,
+      nested: { key: `TicKey=${env.TIC_KEY};`, userSigKey: [`k:${env.USERSIG_SECRET_KEY}`] },
+    });
+    logger.warn(`inline ${apiToken} ${env.TIC_KEY} ${env.CALLBACK_SECRET} ${env.USERSIG_SECRET_KEY}`);
+    const written = logChunks.slice(from).join('\n');
+    expect(written).toContain('accident');
+    expect(written).toContain('[redacted]');
+    for (const [name, value] of [
+      ['API token', apiToken],
+      ['TicKey', env.TIC_KEY ?? ''],
+      ['callback path secret', env.CALLBACK_SECRET ?? ''],
+      ['UserSig secret key', env.USERSIG_SECRET_KEY ?? ''],
+    ] as const) {
+      expect(written.includes(value), `${name} got past the redaction net`).toBe(false);
+    }
+  });
+
   it('answered no secret, no UserSig and no sign', () => {
     expect(answers.length).toBeGreaterThan(10);
     const all = answers.join('\n');
