@@ -1,4 +1,4 @@
-/** `POST /recordings`: starts recording a room. 202 with the task; 200 when an idempotent replay. */
+/** `POST /recordings`: starts recording a room. 202 with the task; an idempotent replay is marked `idempotent-replayed: true`. */
 import { apiHandler } from '../lib/http/middleware';
 import { logTask } from '../lib/http/log-keys';
 import { json } from '../lib/http/responses';

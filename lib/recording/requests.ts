@@ -45,7 +45,11 @@ export interface StartCommand {
 
 function firstIssue(error: z.core.$ZodError): ValidationError {
   const issue = error.issues[0];
-  const field = issue === undefined || issue.path.length === 0 ? 'body' : issue.path.map(String).join('.');
+  const path = issue?.path.map(String) ?? [];
+  // An unknown key is named as the field itself, so that the caller sees which one to remove.
+  const unknownKey = issue?.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+  if (unknownKey !== undefined) path.push(unknownKey);
+  const field = path.length === 0 ? 'body' : path.join('.');
   return new ValidationError(field, issue?.message ?? 'invalid');
 }
 

@@ -65,11 +65,10 @@ describe('400: the offending field is named', () => {
     expect(stack.emulator.stats().requests.start).toBe(startsBefore);
   });
 
-  // An unknown key is reported on the object that holds it (the domain's choice, see
-  // test/recording/service.test.ts), and the message names the key.
+  // An unknown key is reported as the field itself (its path), and the message names it too.
   const unknownKeys: [string, unknown, string, string][] = [
-    ['an unknown field', { room_id: 4001, record_user_id: 'mine' }, 'body', 'record_user_id'],
-    ['an unknown whiteboard field', { room_id: 4001, whiteboard: { width: 1280, height: 720, depth: 3 } }, 'whiteboard', 'depth'],
+    ['an unknown field', { room_id: 4001, record_user_id: 'mine' }, 'record_user_id', 'record_user_id'],
+    ['an unknown whiteboard field', { room_id: 4001, whiteboard: { width: 1280, height: 720, depth: 3 } }, 'whiteboard.depth', 'depth'],
   ];
 
   it.each(unknownKeys)('POST /recordings with %s', async (_name, body, field, key) => {

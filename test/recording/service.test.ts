@@ -77,7 +77,7 @@ describe('startRecording', () => {
     [{ room_id: ROOM, group_id: 'g'.repeat(65) }, 'group_id'],
     [{ room_id: ROOM, whiteboard: { width: 0, height: 10 } }, 'whiteboard.width'],
     [{ room_id: ROOM, whiteboard: { width: 10, height: 7681 } }, 'whiteboard.height'],
-    [{ room_id: ROOM, extra: 1 }, 'body'],
+    [{ room_id: ROOM, extra: 1 }, 'extra'],
     [null, 'body'],
   ])('refuses %j naming %s, and starts nothing', async (body, field) => {
     const { service, vendor } = setup();
