@@ -1,7 +1,7 @@
 /**
  * Builds every function's bundle as `sls package` does (serverless-esbuild with the options of
  * serverless.yml's `custom.esbuild`), in two variants: `@aws-sdk/*` left to the Lambda runtime
- * (as configured) and bundled into the file. The bundles land in bench/.out/<variant>/, inside
+ * and bundled into the file (as deployed). The bundles land in bench/.out/<variant>/, inside
  * the repository, so that an external `@aws-sdk/*` import resolves from its node_modules.
  */
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -42,11 +42,14 @@ export interface BundleResult {
   externalImports: string[];
 }
 
+/** What the runtime-SDK variant leaves out of the bundle: the SDK v3 that nodejs22.x ships. */
+const RUNTIME_PROVIDED = ['@aws-sdk/*'];
+
 /** The esbuild options serverless-esbuild would use for this service, with `external` per variant. */
 export function esbuildOptionsFor(variant: SdkVariant): { options: BuildOptions; excluded: string[] } {
   const { custom } = readServerlessDefinition();
   const configured = { ...(custom.esbuild as Record<string, unknown>) };
-  const excluded = (configured.exclude as string[] | undefined) ?? ['aws-sdk'];
+  const excluded = RUNTIME_PROVIDED;
   const outputFileExtension = (configured.outputFileExtension as string | undefined) ?? '.js';
   for (const option of PLUGIN_ONLY_OPTIONS) delete configured[option];
   const options: BuildOptions = {

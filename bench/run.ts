@@ -87,7 +87,7 @@ function reportBundles(bundles: BundleResult[]): void {
   const { excluded } = esbuildOptionsFor('external');
   out('## 1. Bundle size per function (minified, esbuild options of serverless.yml custom.esbuild)');
   out();
-  out(`"external": ${excluded.join(', ')} left to the Lambda runtime (as configured); "bundled": everything in the file. Deflated ≈ what the zip holds.`);
+  out(`"external": ${excluded.join(', ')} left to the Lambda runtime; "bundled": everything in the file (as deployed). Deflated ≈ what the zip holds.`);
   out();
   const functionNames = [...new Set(bundles.map((bundle) => bundle.functionName))];
   const rows = functionNames.map((functionName) => {

@@ -15,8 +15,9 @@ const SERVICE_DIR = fileURLToPath(new URL('../..', import.meta.url));
 const SLS_BIN = path.join(SERVICE_DIR, 'node_modules', 'osls', 'bin', 'serverless.js');
 const STAGE = 'test';
 const PACKAGE_TIMEOUT_MS = 240_000;
-// The bundle budget of a function (lib/tic/schemas.ts): cold start grows with it.
-const MAX_BUNDLE_SIZE_BYTES = 150 * 1024;
+// A function's bundle with its tree-shaken AWS SDK is ~565 KB (BENCHMARKS.md); this bound
+// catches a heavy dependency slipping in (classic zod alone would add ~400 KB).
+const MAX_BUNDLE_SIZE_BYTES = 650 * 1024;
 // Values a careless serverless.yml could copy from the environment into the template.
 const CANARY_SECRET = `canary-${randomBytes(8).toString('hex')}`;
 
@@ -390,7 +391,7 @@ describe('the function packages', () => {
 
     const entries = zipEntries(zipPath);
 
-    // No node_modules (the runtime provides @aws-sdk/*), no source map.
+    // One self-contained file: the SDK is bundled, so no node_modules; no source map.
     expect(entries.map((entry) => entry.name)).toEqual([`functions/${file}.mjs`]);
     expect(entries[0]?.sizeBytes).toBeLessThanOrEqual(MAX_BUNDLE_SIZE_BYTES);
   });
