@@ -16,7 +16,7 @@
  *
  * Plans (lib/recording/transitions.ts) are rendered into one UpdateItem each; the meaning is
  * `applyPlan`'s, and test/adapters checks the two agree. Item size: a DynamoDB item is at
- * most 400 KB; tracks are capped by the domain (MAX_TRACKS_PER_TASK) and stored once (the
+ * most 400 KB; tracks are capped by the domain (MAX_TRACKS_PER_TASK, MAX_TRACKS_BYTES) and stored once (the
  * vendor's VideoInfo, normalized again on read), raw callback bodies are one per type and
  * truncated to MAX_RAW_CALLBACK_BYTES. The UserSig is never stored.
  */

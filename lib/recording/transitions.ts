@@ -42,6 +42,15 @@ export const MAX_RAW_CALLBACK_BYTES = 16 * 1024;
  */
 export const MAX_TRACKS_PER_TASK = 600;
 
+/**
+ * The most bytes of tracks one task keeps, measured as the JSON of the vendor's VideoInfo
+ * records (an upper bound of their DynamoDB size). The count cap alone does not bound the
+ * item: a VideoInfo's URL has no length limit, and an item past 400 KB is refused outright,
+ * so the result would never be stored. This leaves ~100 KB for the rest of the task (the two
+ * raw callback bodies take at most 2 x MAX_RAW_CALLBACK_BYTES).
+ */
+export const MAX_TRACKS_BYTES = 300 * 1024;
+
 const MS_PER_SECOND = 1000;
 
 /** A failed call to the vendor, as an event carries it (the plan adds the time). */
@@ -225,12 +234,20 @@ function moveTo(
 
 /** The tracks to keep, and a note for the timeline when some had to be dropped. */
 function boundedTracks(tracks: Track[]): { tracks: Track[]; note?: string } {
-  if (tracks.length <= MAX_TRACKS_PER_TASK) {
+  let kept = 0;
+  let sizeBytes = 0;
+  for (const track of tracks) {
+    if (kept === MAX_TRACKS_PER_TASK) break;
+    sizeBytes += Buffer.byteLength(JSON.stringify(track.raw), 'utf8');
+    if (sizeBytes > MAX_TRACKS_BYTES) break;
+    kept += 1;
+  }
+  if (kept === tracks.length) {
     return { tracks };
   }
   return {
-    tracks: tracks.slice(0, MAX_TRACKS_PER_TASK),
-    note: `${MAX_TRACKS_PER_TASK} of ${tracks.length} tracks kept (item size limit)`,
+    tracks: tracks.slice(0, kept),
+    note: `${kept} of ${tracks.length} tracks kept (item size limit)`,
   };
 }
 

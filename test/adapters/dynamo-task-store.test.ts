@@ -86,6 +86,27 @@ describe('DynamoTaskStore', () => {
     expect((await store.findByTaskId('t-1'))?.recordUserId).toBe(task.recordUserId);
     expect(await store.findByTaskId('t-unknown')).toBeUndefined();
   });
+
+  it('a result whose videos would not fit in one item still finishes the task, keeping what fits', async () => {
+    const task = freshTask();
+    await store.create(task);
+    // 300 tracks (well under the count cap) with 2 KB signed URLs: ~650 KB, past DynamoDB's 400 KB item limit.
+    const longUrl = `https://vod.example.com/${'a'.repeat(2000)}.mp4`;
+    const videos: VideoInfo[] = Array.from({ length: 300 }, (_, i) => ({
+      video_play_time: i, video_size: 10, video_format: 'mp4', video_duration: 1000, video_url: longUrl, video_id: `f${i}`, video_type: 0, user_id: `u${i}`,
+    }));
+    const result = await applyEvent(store, task.recordUserId, {
+      type: 'callback_finished', taskId: 't-big', errorCode: 0, errorMsg: '', startTimeSeconds: 1, stopTimeSeconds: 2, tracks: normalizeVideos(videos), raw: 'x'.repeat(64 * 1024),
+    }, ctxAt(T0 + 1000));
+    expect(result.outcome).toBe('applied');
+    const stored = await store.get(task.recordUserId);
+    expect(stored?.status).toBe('finished');
+    expect(stored?.tracks.length).toBeGreaterThan(0);
+    expect(stored?.tracks.length).toBeLessThan(300);
+    // The earliest tracks are the ones kept, and the timeline says some were dropped.
+    expect(stored?.tracks[0]?.fileId).toBe('f0');
+    expect(stored?.timeline.at(-1)?.detail).toMatch(/of 300 tracks kept/);
+  });
 });
 
 describe('plans rendered for DynamoDB mean what applyPlan means', () => {

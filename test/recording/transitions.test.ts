@@ -6,6 +6,7 @@ import { resolveSettings } from '../../lib/recording/settings';
 import { STATUS_RANK, type FailureReason, type Task, type TaskStatus } from '../../lib/recording/task';
 import {
   MAX_RAW_CALLBACK_BYTES,
+  MAX_TRACKS_BYTES,
   MAX_TRACKS_PER_TASK,
   applyPlan,
   newStartingTask,
@@ -162,6 +163,13 @@ describe('the state machine, event by situation', () => {
     expect(next.tracks).toHaveLength(MAX_TRACKS_PER_TASK);
     expect(next.timeline.at(-1)?.detail).toContain(`of ${MAX_TRACKS_PER_TASK + 5} tracks kept`);
     expect(Buffer.byteLength(next.rawCallbacks.recordFinished ?? '')).toBeLessThanOrEqual(MAX_RAW_CALLBACK_BYTES);
+    // Few tracks, but long URLs: the byte budget, not the count, cuts them.
+    const long = Array.from({ length: 40 }, (_, i) => ({ ...SAMPLE_VIDEOS[0]!, video_id: `l${i}`, video_url: 'u'.repeat(10_000) }));
+    const bulky = applyPlan(taskIn('stopping'), planFor({ ...event, tracks: normalizeVideos(long) }, ctx()));
+    const keptBytes = bulky.tracks.reduce((sum, track) => sum + Buffer.byteLength(JSON.stringify(track.raw)), 0);
+    expect(bulky.tracks.length).toBeLessThan(40);
+    expect(keptBytes).toBeLessThanOrEqual(MAX_TRACKS_BYTES);
+    expect(bulky.timeline.at(-1)?.detail).toContain('of 40 tracks kept');
   });
 });
 
