@@ -51,6 +51,13 @@ export const MAX_TRACKS_PER_TASK = 600;
  */
 export const MAX_TRACKS_BYTES = 300 * 1024;
 
+/**
+ * The vendor's `error_msg` (or a transport failure's message) is kept up to this size: it is
+ * written into the failure, the timeline and the last upstream error, and a callback body may
+ * be up to 1 MB, so an unbounded message could push the item past DynamoDB's 400 KB.
+ */
+export const MAX_VENDOR_MESSAGE_BYTES = 1024;
+
 const MS_PER_SECOND = 1000;
 
 /** A failed call to the vendor, as an event carries it (the plan adds the time). */
@@ -259,7 +266,7 @@ function joinDetail(...parts: (string | undefined)[]): string | undefined {
 function upstreamRecord(error: UpstreamFailure, nowMs: number): UpstreamErrorRecord {
   const record: UpstreamErrorRecord = {
     operation: error.operation,
-    message: error.message,
+    message: truncateUtf8(error.message, MAX_VENDOR_MESSAGE_BYTES),
     random: error.random,
     at: isoAt(nowMs),
   };
@@ -271,11 +278,11 @@ function upstreamRecord(error: UpstreamFailure, nowMs: number): UpstreamErrorRec
 
 function describeUpstream(error: UpstreamFailure): string {
   const what = error.code === undefined ? 'no answer' : `error_code ${error.code}`;
-  return `${error.operation}: ${what}: ${error.message} (random ${error.random})`;
+  return `${error.operation}: ${what}: ${truncateUtf8(error.message, MAX_VENDOR_MESSAGE_BYTES)} (random ${error.random})`;
 }
 
 function vendorFailure(callbackType: string, errorCode: number, errorMsg: string): Failure {
-  return { reason: 'upstream_error', code: errorCode, detail: `${callbackType} reported error_code ${errorCode}: ${errorMsg}` };
+  return { reason: 'upstream_error', code: errorCode, detail: `${callbackType} reported error_code ${errorCode}: ${truncateUtf8(errorMsg, MAX_VENDOR_MESSAGE_BYTES)}` };
 }
 
 /**

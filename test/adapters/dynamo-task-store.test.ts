@@ -107,6 +107,20 @@ describe('DynamoTaskStore', () => {
     expect(stored?.tracks[0]?.fileId).toBe('f0');
     expect(stored?.timeline.at(-1)?.detail).toMatch(/of 300 tracks kept/);
   });
+
+  it('a failed result with a huge error_msg is stored, its message cut short', async () => {
+    const task = freshTask();
+    await store.create(task);
+    const errorMsg = 'e'.repeat(300 * 1024);
+    const result = await applyEvent(store, task.recordUserId, {
+      type: 'callback_finished', taskId: 't-msg', errorCode: 20099, errorMsg, startTimeSeconds: 1, stopTimeSeconds: 2, tracks: [], raw: '{}',
+    }, ctxAt(T0 + 1000));
+    expect(result.outcome).toBe('applied');
+    const stored = await store.get(task.recordUserId);
+    expect(stored?.status).toBe('failed');
+    expect(stored?.failure?.code).toBe(20099);
+    expect(stored?.failure?.detail.length).toBeLessThan(2048);
+  });
 });
 
 describe('plans rendered for DynamoDB mean what applyPlan means', () => {
