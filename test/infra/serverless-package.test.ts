@@ -162,8 +162,8 @@ describe('the functions', () => {
       }),
     );
     expect(timeouts).toEqual({
-      StartRecording: 10,
-      StopRecording: 10,
+      StartRecording: 20,
+      StopRecording: 25,
       GetRecording: 10,
       ListRoomRecordings: 10,
       TicCallback: 10,
