@@ -18,6 +18,8 @@ const VISIBILITY_TIMEOUT_SECONDS = 1;
 /** serverless.yml's redrive policy. */
 const MAX_RECEIVE_COUNT = 5;
 const WAIT_LIMIT_MS = 30_000;
+/** Each case takes a few seconds alone; a loaded two-core machine may need far more. */
+const TEST_TIMEOUT_MS = 90_000;
 
 interface SeenRecord {
   messageId: string;
@@ -278,7 +280,7 @@ describe('crash safety', () => {
     expect(redelivered.length).toBeGreaterThanOrEqual(2);
     for (const invocation of redelivered) expect(invocation.queries).toBe(0);
     expect((await task(id)).polls).toBe(after.query - before.query);
-  });
+  }, TEST_TIMEOUT_MS);
 
   it('a check worker that dies before its write, twice: the message comes back and the task still finishes', async () => {
     stack.emulator.clearFaults();
@@ -304,7 +306,7 @@ describe('crash safety', () => {
     expect(after.start - before.start).toBe(1);
     expect(after.stop - before.stop).toBe(1);
     expect(finished.polls).toBe(after.query - before.query);
-  });
+  }, TEST_TIMEOUT_MS);
 
   it('a check that dies on every delivery ends in the DLQ after maxReceiveCount, and the sweep still finishes the task', async () => {
     stack.emulator.clearFaults();
@@ -342,7 +344,7 @@ describe('crash safety', () => {
     expectMatchesEmulator(finished, roomId);
     expectEachStatusOnce(finished);
     expect(finished.timeline.at(-1)?.source).toBe('query');
-  });
+  }, TEST_TIMEOUT_MS);
 
   it('a callback handler that dies after storing the callback, before answering: the retry is a counted duplicate', async () => {
     stack.emulator.clearFaults();
@@ -376,7 +378,7 @@ describe('crash safety', () => {
       [0, 'failed', 500],
       [1, 'delivered', 200],
     ]);
-  });
+  }, TEST_TIMEOUT_MS);
 
   it('a batch where one record throws: only that message comes back (partial batch response)', async () => {
     stack.emulator.clearFaults();
@@ -415,5 +417,5 @@ describe('crash safety', () => {
     // And the tasks those good checks named were left as they were.
     expect((await task(first.id)).status).toBe('recording');
     expect((await task(second.id)).status).toBe('recording');
-  });
+  }, TEST_TIMEOUT_MS);
 });
