@@ -414,17 +414,32 @@ export function createRecordingService(deps: RecordingServiceDeps): RecordingSer
       queried = true;
       let result: EventResult;
       try {
-        const { answer } = await tic.query(task.taskId);
-        result = await apply(task.recordUserId, {
-          type: 'query_answer',
-          answer: {
-            taskId: answer.task_id,
-            status: answer.status,
-            startTimeSeconds: answer.start_time,
-            stopTimeSeconds: answer.stop_time,
-            tracks: normalizeVideos(answer.video_info),
-          },
-        });
+        const { answer, random } = await tic.query(task.taskId);
+        if (answer.record_user_id !== '' && answer.record_user_id !== task.recordUserId) {
+          // The answer is about another recorder: its status and videos are not this task's.
+          // Recorded as a failed query, so the chain goes on and a callback can still finish it.
+          logger.error('query answer names another record user id; ignored', {
+            record_user_id: task.recordUserId,
+            task_id: task.taskId,
+            answer_record_user_id: answer.record_user_id,
+            random,
+          });
+          result = await apply(task.recordUserId, {
+            type: 'upstream_failed',
+            error: { operation: 'query', message: `answer names record user id ${answer.record_user_id}`, random },
+          });
+        } else {
+          result = await apply(task.recordUserId, {
+            type: 'query_answer',
+            answer: {
+              taskId: answer.task_id,
+              status: answer.status,
+              startTimeSeconds: answer.start_time,
+              stopTimeSeconds: answer.stop_time,
+              tracks: normalizeVideos(answer.video_info),
+            },
+          });
+        }
       } catch (error) {
         if (!(error instanceof TicError)) {
           throw error;

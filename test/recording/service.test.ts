@@ -300,6 +300,27 @@ describe('budget', () => {
 });
 
 describe('runCheck', () => {
+  it('ignores a query answer that names another record user id: no status, no videos, the chain goes on', async () => {
+    const { service, vendor, clock, queue } = setup();
+    const { task } = await start(service);
+    clock.advanceSeconds(5); // the vendor is recording
+    await service.stopRecording(task.taskId!);
+    clock.advanceSeconds(60); // the vendor has finished
+    const realQuery = vendor.query.bind(vendor);
+    vendor.query = async (taskId) => {
+      const result = await realQuery(taskId);
+      return { ...result, answer: { ...result.answer, record_user_id: 'tic_record_user_1234_someoneelse' } };
+    };
+    const stopCheck = queue.sent.find((s) => s.message.phase === 'stop')!;
+    const result = await service.runCheck(stopCheck.message);
+    expect(result.queried).toBe(true);
+    expect(result.outcome).toBe('rescheduled');
+    expect(result.task?.status).toBe('stopping');
+    expect(result.task?.tracks).toEqual([]);
+    expect(result.task?.lastUpstreamError).toMatchObject({ operation: 'query', random: 3 });
+    expect(result.task?.lastUpstreamError?.message).toContain('tic_record_user_1234_someoneelse');
+  });
+
   it('drops a stale attempt without querying, and a check for a missing task', async () => {
     const { service, vendor } = setup();
     const { task } = await start(service);
