@@ -6,6 +6,7 @@
  * Secrets are not here: they are fetched at run time by `lib/secrets.ts`.
  */
 import type { RecordingSettings } from './recording/settings';
+import { TIC_DEFAULT_BASE_URL } from './tic/wire';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -40,7 +41,6 @@ export interface AppConfig {
   recordingSettings: Partial<RecordingSettings>;
 }
 
-const DEFAULT_TIC_BASE_URL = 'https://iclass.api.qcloud.com';
 const DEFAULT_TIC_TIMEOUT_MS = 5_000;
 const DEFAULT_SECRETS_MAX_AGE_SECONDS = 300;
 const DEFAULT_CALLBACK_MAX_FUTURE_SECONDS = 24 * 60 * 60;
@@ -123,7 +123,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     dynamoEndpoint: optional(env, 'DYNAMODB_ENDPOINT') && url(env, 'DYNAMODB_ENDPOINT'),
     sqsEndpoint: optional(env, 'SQS_ENDPOINT') && url(env, 'SQS_ENDPOINT'),
     tic: {
-      baseUrl: url(env, 'TIC_BASE_URL', DEFAULT_TIC_BASE_URL),
+      baseUrl: url(env, 'TIC_BASE_URL', TIC_DEFAULT_BASE_URL),
       sdkappid,
       timeoutMs: integer(env, 'TIC_TIMEOUT_MS', DEFAULT_TIC_TIMEOUT_MS, 1),
     },

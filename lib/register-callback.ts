@@ -6,9 +6,9 @@ import { ConfigError } from './config';
 import type { SecretsSource } from './config';
 import { getSecret, parseTicCredentials, SECRET_NAMES } from './secrets';
 import { createTicClient } from './tic/client';
+import { TIC_DEFAULT_BASE_URL } from './tic/wire';
 
 const CALLBACK_ROUTE = '/tic/callback/';
-const DEFAULT_TIC_BASE_URL = 'https://iclass.api.qcloud.com';
 
 export type CallbackTarget = { kind: 'api'; apiUrl: string } | { kind: 'url'; url: string } | { kind: 'remove' };
 
@@ -43,7 +43,7 @@ export async function registerCallback(input: {
     url = `${target.apiUrl.replace(/\/+$/, '')}${CALLBACK_ROUTE}${encodeURIComponent(secret)}`;
   }
   if (target.kind !== 'remove' && !/^https?:\/\//.test(url)) throw new ConfigError('--url', 'must be an http(s) URL');
-  const client = createTicClient({ baseUrl: env.TIC_BASE_URL || DEFAULT_TIC_BASE_URL, sdkappid, credentials });
+  const client = createTicClient({ baseUrl: env.TIC_BASE_URL || TIC_DEFAULT_BASE_URL, sdkappid, credentials });
   const { random } = await client.setCallback(url);
   return { action: target.kind === 'remove' ? 'removed' : 'registered', maskedUrl: target.kind === 'remove' ? '(none)' : maskCallbackUrl(url), random };
 }

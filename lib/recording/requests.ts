@@ -87,16 +87,15 @@ export function idempotencyKeyHash(callerId: string, key: string): string {
   return sha256Hex(`${callerId}\u0000${key}`);
 }
 
-/** Hash of a start request's meaning, to tell "the same request again" from "another request, same key". */
+/**
+ * Hash of a start request's meaning, to tell "the same request again" from "another request,
+ * same key". A `user_sig` is left out: a client that retries with a freshly made UserSig is
+ * asking for the same recording, and refusing it (409) would push it to retry without the key
+ * and start a second recorder.
+ */
 export function startRequestHash(command: StartCommand): string {
   return sha256Hex(
-    JSON.stringify([
-      command.roomId,
-      command.groupId ?? null,
-      command.whiteboard?.width ?? null,
-      command.whiteboard?.height ?? null,
-      command.userSig ?? null,
-    ]),
+    JSON.stringify([command.roomId, command.groupId ?? null, command.whiteboard?.width ?? null, command.whiteboard?.height ?? null]),
   );
 }
 

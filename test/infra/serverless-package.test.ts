@@ -329,7 +329,6 @@ describe('each function has its own least-privilege role', () => {
         ...LOGS('ticCallback'),
         'dynamodb:GetItem': ['table'],
         'dynamodb:UpdateItem': ['table'],
-        'dynamodb:Query': ['index:by-task-id'],
         ...SSM('tic-key', 'callback-secret'),
       },
       CheckWorker: {

@@ -148,6 +148,15 @@ describe('startRecording', () => {
     await expect(start(service, { room_id: ROOM }, 'bad key with spaces')).rejects.toMatchObject({ field: 'Idempotency-Key' });
   });
 
+  it('a retry with the same Idempotency-Key and a freshly made user_sig is the same request, not a conflict', async () => {
+    const { service, vendor } = setup();
+    const first = await start(service, { room_id: ROOM, user_sig: 'sig-made-at-first-try' }, 'key-2');
+    const again = await start(service, { room_id: ROOM, user_sig: 'sig-made-for-the-retry' }, 'key-2');
+    expect(again.replayed).toBe(true);
+    expect(again.task.recordUserId).toBe(first.task.recordUserId);
+    expect(vendor.calls.start).toBe(1);
+  });
+
   it('a check message that cannot be sent does not fail the start: the sweep resumes the task', async () => {
     const { service, queue, clock } = setup();
     queue.failNext = 1;
