@@ -293,6 +293,13 @@ export function createRecordingService(deps: RecordingServiceDeps): RecordingSer
     if (task === undefined) {
       throw new TaskNotFound(id);
     }
+    if (task.status === 'failed' && task.failure?.reason === 'deadline_exceeded' && task.taskId !== undefined) {
+      // We gave up on hearing from the vendor, not the vendor on recording: its recorder may
+      // still be in the room. Tell it to stop; the status stays ours (a late record_finished
+      // still recovers the recording).
+      await stopSilentRecorder(task, task.taskId);
+      return task;
+    }
     if (isTerminal(task.status) || task.status === 'stopping') {
       return task;
     }
@@ -322,6 +329,19 @@ export function createRecordingService(deps: RecordingServiceDeps): RecordingSer
       await sendCheckBestEffort(result.task, 'stop', result.task.check.delaySeconds);
     }
     return result.task;
+  }
+
+  async function stopSilentRecorder(task: Task, taskId: string): Promise<void> {
+    try {
+      const { random } = await tic.stop(taskId);
+      logger.warn('stop sent for a task failed by deadline', { record_user_id: task.recordUserId, task_id: taskId, random });
+    } catch (error) {
+      if (!(error instanceof TicError)) throw error;
+      // 20011: it had ended. Anything else: nothing more we can do than record it.
+      if (error.code !== TicErrorCode.TASK_ALREADY_ENDED) {
+        await apply(task.recordUserId, { type: 'upstream_failed', error: upstreamFailure(error) });
+      }
+    }
   }
 
   async function getRecording(id: string): Promise<Task> {
@@ -464,6 +484,10 @@ export function createRecordingService(deps: RecordingServiceDeps): RecordingSer
       if (isTerminal(task.status) || isPhaseSatisfied(phase, task.status)) {
         return { outcome: 'satisfied', queried, task };
       }
+      if (phase === 'stop' && task.status === 'recording') {
+        const stopped = await stopOverlongRecording(task, attempt);
+        if (stopped !== undefined) return { outcome: 'rescheduled', queried, task: stopped };
+      }
     }
 
     for (let round = 0; round < MAX_CHECK_DECISION_ROUNDS; round += 1) {
@@ -520,6 +544,40 @@ export function createRecordingService(deps: RecordingServiceDeps): RecordingSer
       }
     }
     throw new Error(`check of ${task.recordUserId} could not settle: the task kept changing`);
+  }
+
+  /**
+   * A stop-phase check of a task still `recording` means nobody stopped the class and it has
+   * outlived `maxRecordingSeconds` (the sweep resumes such a task only then). Its recorder
+   * would otherwise stay in the room until the vendor's no-uplink auto-stop, which a camera
+   * left on never triggers, so the reconciler stops it. Returns the task, now `stopping`
+   * with a new check scheduled, or undefined when the stop failed (the chain goes on and
+   * tries again at the next check).
+   */
+  async function stopOverlongRecording(task: Task, attempt: number): Promise<Task | undefined> {
+    if (task.taskId === undefined || task.check.attempt !== attempt) return undefined;
+    let event: RecordingEvent;
+    try {
+      await tic.stop(task.taskId);
+      event = { type: 'stop_requested' };
+    } catch (error) {
+      if (!(error instanceof TicError)) throw error;
+      if (error.kind !== 'upstream' || error.code !== TicErrorCode.TASK_ALREADY_ENDED) {
+        await apply(task.recordUserId, { type: 'upstream_failed', error: upstreamFailure(error) });
+        return undefined;
+      }
+      event = { type: 'stop_already_ended' };
+    }
+    const result = await apply(task.recordUserId, event);
+    if (result.outcome !== 'applied') return undefined;
+    logger.warn('class outlived the longest expected recording; stopped by the reconciler', {
+      record_user_id: task.recordUserId,
+      task_id: task.taskId,
+      max_recording_seconds: settings.maxRecordingSeconds,
+    });
+    // stop_requested starts a new check chain (it bumps the attempt): this message is now stale.
+    await queue.send({ v: 1, record_user_id: task.recordUserId, attempt: result.task.check.attempt, phase: 'stop' }, result.task.check.delaySeconds);
+    return result.task;
   }
 
   async function sweep(): Promise<SweepResult> {

@@ -368,6 +368,10 @@ describe('runCheck', () => {
     expect(last.task?.lastUpstreamError?.operation).toBe('query');
     expect(last.task?.polls).toBe(vendor.calls.query);
     expect(metrics.failedByDeadline).toHaveLength(1);
+    // A stop of a task we failed by deadline still reaches the vendor (its recorder may be in the room).
+    const stopsBefore = vendor.calls.stop;
+    expect((await service.stopRecording(task.taskId!)).status).toBe('failed');
+    expect(vendor.calls.stop).toBe(stopsBefore + 1);
     // The vendor did finish after all: its late record_finished recovers the recording.
     const recovered = await service.applyCallback(vendor.finishedCallback(task.taskId!), '{}');
     expect(recovered.task?.status).toBe('finished');
@@ -407,6 +411,22 @@ describe('sweep', () => {
     expect((await service.sweep()).resumed).toBe(1);
     await drain(env);
     expect((await service.getRecording(task.taskId!)).status).toBe('finished');
+  });
+  it('stops a class nobody stopped once it outlives the longest expected recording, then fetches its result', async () => {
+    const env = setup();
+    const { service, vendor, clock } = env;
+    const { task } = await start(service);
+    await service.applyCallback(vendor.startedCallback(task.taskId!), '{}');
+    await drain(env);
+    // A camera left on: the vendor never auto-stops. Past the maximum, the sweep resumes the task.
+    clock.advanceSeconds(service.settings.maxRecordingSeconds + service.settings.sweepGraceSeconds + 10);
+    expect(vendor.calls.stop).toBe(0);
+    expect((await service.sweep()).resumed).toBe(1);
+    await drain(env);
+    expect(vendor.calls.stop).toBe(1);
+    const after = await service.getRecording(task.taskId!);
+    expect(after.status).toBe('finished');
+    expect(after.timeline.map((entry) => entry.status)).toEqual(['starting', 'prepared', 'recording', 'stopping', 'finished']);
   });
 });
 
