@@ -9,8 +9,8 @@ import { ApiError, Code } from './errors';
 import { faultsPatchSchema } from './faults';
 import { parseJsonObject, readBody, sendJson } from './http';
 import { UserNotInRoomError } from './rooms';
+import { sampleMp4 } from './sample-video';
 import type { EmulatorParts } from './server';
-import { placeholderMp4 } from './videos';
 
 const joinSchema = z.strictObject({ camera: z.boolean().optional(), screen: z.boolean().optional() });
 const switchSchema = z.strictObject({ on: z.boolean() });
@@ -76,7 +76,7 @@ export async function handleControl(parts: EmulatorParts, req: IncomingMessage, 
   if (video) {
     if (method !== 'GET' && method !== 'HEAD') throw wrongMethod();
     if (!service.videos.get(video[1]!)) throw notFound();
-    const bytes = placeholderMp4();
+    const bytes = sampleMp4();
     res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': bytes.length });
     res.end(method === 'HEAD' ? undefined : bytes);
     return;

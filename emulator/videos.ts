@@ -67,24 +67,3 @@ export class VideoCatalog {
     return video;
   }
 }
-
-/**
- * The bytes served for every video: an ISO BMFF `ftyp` box and an empty `free` box, so the
- * file is recognised as MP4. It has no media: players will not play it (README "Differences").
- */
-export function placeholderMp4(): Buffer {
-  const ftyp = Buffer.concat([
-    uint32(24),
-    Buffer.from('ftypisom', 'latin1'),
-    uint32(0x200),
-    Buffer.from('isommp41', 'latin1'),
-  ]);
-  const free = Buffer.concat([uint32(8), Buffer.from('free', 'latin1')]);
-  return Buffer.concat([ftyp, free]);
-}
-
-function uint32(value: number): Buffer {
-  const buffer = Buffer.alloc(4);
-  buffer.writeUInt32BE(value);
-  return buffer;
-}
