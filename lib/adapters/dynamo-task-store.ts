@@ -5,7 +5,10 @@
  * vendor answers `start`, so the item exists even when `start` times out; and every callback
  * and query answer carries it, so applying a callback is ONE conditional UpdateItem with no
  * index read first. Indexes:
- * - `by-room` (room_id N, created_at S; ALL): a room's recordings, newest first;
+ * - `by-room` (room_id N, created_at S; KEYS_ONLY): a room's recordings, newest first. Keys
+ *   only because neither key ever changes, so the index is written once per task, not on every
+ *   update; a listing reads the page's keys from it and the tasks themselves from the table
+ *   (BatchGetItem, strongly consistent);
  * - `by-task-id` (task_id S; KEYS_ONLY): our API's `{id}` may be the vendor's task id;
  * - `open-by-next-check` (open S, next_check_at N; KEYS_ONLY): sparse, only open tasks carry
  *   `open = "open"`, so the sweep reads open tasks only.
@@ -26,6 +29,7 @@ import {
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -61,6 +65,16 @@ export const OPEN_MARKER = 'open';
 /** Transactions that lose a race with another transaction on the same items are tried again this often. */
 const MAX_TRANSACTION_ATTEMPTS = 3;
 const TRANSACTION_RETRY_DELAY_MS = 50;
+
+/** BatchGetItem reads at most this many keys per request (a DynamoDB limit). */
+const MAX_BATCH_GET_KEYS = 100;
+/**
+ * Keys DynamoDB leaves unprocessed (throttling, the 16 MB response limit) are asked again, after
+ * a doubling delay, at most this many requests in all; then the listing fails rather than
+ * silently returning a short page.
+ */
+const MAX_BATCH_GET_ATTEMPTS = 5;
+const BATCH_GET_RETRY_BASE_DELAY_MS = 25;
 
 /** The attribute name of each callback kind, in `callbacks` and `raw_callbacks`. */
 const CALLBACK_ATTRIBUTE: Readonly<Record<CallbackKind, string>> = {
@@ -490,8 +504,8 @@ export class DynamoTaskStore implements TaskStore {
     const start = page.cursor === undefined ? undefined : decodeCursor(page.cursor, roomId);
     this.counters.reads += 1;
     // One more than asked: whether it comes back tells if there is a next page, so the last
-    // page never carries a cursor to an empty one.
-    const { Items = [] } = await this.client.send(
+    // page never carries a cursor to an empty one. The index is keys-only: these are keys.
+    const { Items: keys = [] } = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,
         IndexName: INDEX_BY_ROOM,
@@ -502,15 +516,55 @@ export class DynamoTaskStore implements TaskStore {
         ...(start === undefined ? {} : { ExclusiveStartKey: start }),
       }),
     );
-    const tasks = Items.slice(0, page.limit).map(itemToTask);
-    const last = Items[page.limit - 1];
-    if (Items.length > page.limit && last !== undefined) {
+    const pks = keys
+      .slice(0, page.limit)
+      .map((key) => key.pk)
+      .filter((pk): pk is string => typeof pk === 'string' && pk.startsWith(TASK_PK_PREFIX));
+    const items = await this.batchGet(pks);
+    // In the index's order; a task gone since the Query (none are deleted today, but TTL may
+    // expire one) is left out rather than failing the page.
+    const tasks = pks.flatMap((pk) => {
+      const item = items.get(pk);
+      return item === undefined ? [] : [itemToTask(item)];
+    });
+    // The cursor is the last KEY of the page, so a vanished task does not shift the next page.
+    const last = keys[page.limit - 1];
+    if (keys.length > page.limit && last !== undefined) {
       return {
         tasks,
         nextCursor: encodeCursor({ pk: last.pk as string, room_id: roomId, created_at: last.created_at as string }),
       };
     }
     return { tasks };
+  }
+
+  /**
+   * The task items of these keys, by `pk`, read strongly consistently (an index read could not
+   * promise the state after the latest update). Keys DynamoDB leaves unprocessed are asked
+   * again after a short backoff, up to MAX_BATCH_GET_ATTEMPTS requests per chunk.
+   */
+  private async batchGet(pks: readonly string[]): Promise<Map<string, Item>> {
+    const found = new Map<string, Item>();
+    for (let offset = 0; offset < pks.length; offset += MAX_BATCH_GET_KEYS) {
+      let pending: Record<string, unknown>[] = [...new Set(pks.slice(offset, offset + MAX_BATCH_GET_KEYS))].map((pk) => ({ pk }));
+      for (let attempt = 1; pending.length > 0; attempt += 1) {
+        if (attempt > MAX_BATCH_GET_ATTEMPTS) {
+          throw new Error(`BatchGetItem left ${pending.length} keys unprocessed after ${MAX_BATCH_GET_ATTEMPTS} attempts`);
+        }
+        if (attempt > 1) await sleep(BATCH_GET_RETRY_BASE_DELAY_MS * 2 ** (attempt - 2));
+        this.counters.reads += 1;
+        const { Responses, UnprocessedKeys } = await this.client.send(
+          new BatchGetCommand({
+            RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
+          }),
+        );
+        for (const item of Responses?.[this.tableName] ?? []) {
+          if (typeof item.pk === 'string') found.set(item.pk, item);
+        }
+        pending = UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      }
+    }
+    return found;
   }
 
   async apply(recordUserId: string, plan: TransitionPlan): Promise<ApplyResult> {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoTaskStore } from '../../lib/adapters/dynamo-task-store';
@@ -303,6 +303,106 @@ describe('room listing', () => {
     for (const bad of ['garbage!', 'e30', Buffer.from('["x",1,"y"]').toString('base64url')]) {
       await expect(store.listByRoom(roomId, { limit: 2, cursor: bad })).rejects.toMatchObject({ name: 'ValidationError', field: 'cursor' });
     }
+  });
+});
+
+/**
+ * The real document client, with DynamoDB's rarer answers made to happen: each of the first
+ * `unprocessedAnswers` BatchGetItem requests reads only its first key and hands the rest back as
+ * UnprocessedKeys (as DynamoDB does when throttled); `afterQuery` runs between a Query's answer
+ * and the caller seeing it.
+ */
+function faultyClient(faults: { unprocessedAnswers: number; afterQuery?: () => Promise<void> }) {
+  const calls = { batchGets: 0, keysAsked: [] as number[] };
+  const client = {
+    async send(command: unknown) {
+      if (command instanceof BatchGetCommand) {
+        calls.batchGets += 1;
+        const [table, request] = Object.entries(command.input.RequestItems ?? {})[0]!;
+        const keys = request.Keys ?? [];
+        calls.keysAsked.push(keys.length);
+        if (calls.batchGets > faults.unprocessedAnswers || keys.length <= 1) return doc.send(command);
+        const output = await doc.send(new BatchGetCommand({ RequestItems: { [table]: { ...request, Keys: keys.slice(0, 1) } } }));
+        return { ...output, UnprocessedKeys: { [table]: { ...request, Keys: keys.slice(1) } } };
+      }
+      const output = await doc.send(command as QueryCommand);
+      if (command instanceof QueryCommand) await faults.afterQuery?.();
+      return output;
+    },
+  };
+  return { client: client as unknown as DynamoDBDocumentClient, calls };
+}
+
+describe('room listing reads the tasks themselves (the index holds keys only)', () => {
+  // Rooms of their own: the test above also uses the room after its own.
+  let listRoomCounter = 500_000;
+  async function roomOf(count: number): Promise<{ roomId: number; tasks: Task[] }> {
+    const roomId = (listRoomCounter += 1);
+    const tasks: Task[] = [];
+    for (let i = 0; i < count; i += 1) {
+      const task = freshTask(T0 + i * 1000, roomId);
+      await store.create(task);
+      tasks.push(task);
+    }
+    return { roomId, tasks };
+  }
+
+  it('lists the current state of a task right after an update, newest first', async () => {
+    const { roomId, tasks } = await roomOf(2);
+    const [older, newer] = tasks as [Task, Task];
+    await applyEvent(store, older.recordUserId, { type: 'start_accepted', taskId: 'tid-list-1' }, ctxAt(T0 + 5000));
+    const result = await applyEvent(store, older.recordUserId, { type: 'callback_started', taskId: 'tid-list-1', errorCode: 0, errorMsg: '', raw: '{"a":1}' }, ctxAt(T0 + 6000));
+    expect(result.outcome).toBe('applied');
+    const current = (await store.get(older.recordUserId))!;
+    expect(current.status).toBe('recording');
+
+    const readsBefore = store.counters.reads;
+    const page = await store.listByRoom(roomId, { limit: 10 });
+    expect(page.tasks).toEqual([newer, current]);
+    expect(page.nextCursor).toBeUndefined();
+    // One Query of the index, one BatchGetItem of the tasks.
+    expect(store.counters.reads - readsBefore).toBe(2);
+  });
+
+  it('asks again for the keys DynamoDB left unprocessed and keeps the index order', async () => {
+    const { roomId, tasks } = await roomOf(4);
+    const { client, calls } = faultyClient({ unprocessedAnswers: 2 });
+    const faulty = new DynamoTaskStore(client, tableName);
+    const page = await faulty.listByRoom(roomId, { limit: 3 });
+    expect(page.tasks.map((task) => task.recordUserId)).toEqual(tasks.slice(1).reverse().map((task) => task.recordUserId));
+    expect(page.nextCursor).toBeDefined();
+    // 3 keys, then the 2 left over, then the last 1 (the third answer is whole).
+    expect(calls.keysAsked).toEqual([3, 2, 1]);
+    expect(faulty.counters.reads).toBe(4);
+    const rest = await faulty.listByRoom(roomId, { limit: 3, cursor: page.nextCursor! });
+    expect(rest.tasks.map((task) => task.recordUserId)).toEqual([tasks[0]!.recordUserId]);
+    expect(rest.nextCursor).toBeUndefined();
+  });
+
+  it('gives up after a bounded number of requests when keys stay unprocessed', async () => {
+    const { roomId } = await roomOf(10);
+    const { client, calls } = faultyClient({ unprocessedAnswers: Number.POSITIVE_INFINITY });
+    const faulty = new DynamoTaskStore(client, tableName);
+    await expect(faulty.listByRoom(roomId, { limit: 10 })).rejects.toThrow(/unprocessed/);
+    expect(calls.batchGets).toBeGreaterThan(1);
+    expect(calls.batchGets).toBeLessThan(10);
+  });
+
+  it('skips a task that vanished between the index read and the table read, keeping the cursor on the index', async () => {
+    const { roomId, tasks } = await roomOf(3);
+    const [first, second, third] = tasks as [Task, Task, Task];
+    const { client } = faultyClient({
+      unprocessedAnswers: 0,
+      afterQuery: async () => {
+        await doc.send(new DeleteCommand({ TableName: tableName, Key: { pk: `REC#${third.recordUserId}` } }));
+      },
+    });
+    const faulty = new DynamoTaskStore(client, tableName);
+    const page = await faulty.listByRoom(roomId, { limit: 2 });
+    expect(page.tasks).toEqual([second]);
+    const rest = await store.listByRoom(roomId, { limit: 2, cursor: page.nextCursor! });
+    expect(rest.tasks).toEqual([first]);
+    expect(rest.nextCursor).toBeUndefined();
   });
 });
 
