@@ -115,7 +115,7 @@ describe('the tasks table', () => {
       ]),
     );
     expect(indexes).toEqual({
-      'by-room': [['room_id:HASH', 'created_at:RANGE'], 'ALL'],
+      'by-room': [['room_id:HASH', 'created_at:RANGE'], 'KEYS_ONLY'],
       'by-task-id': [['task_id:HASH'], 'KEYS_ONLY'],
       'open-by-next-check': [['open:HASH', 'next_check_at:RANGE'], 'KEYS_ONLY'],
     });
@@ -323,6 +323,7 @@ describe('each function has its own least-privilege role', () => {
       ListRoomRecordings: {
         ...LOGS('listRoomRecordings'),
         'dynamodb:Query': ['index:by-room'],
+        'dynamodb:BatchGetItem': ['table'],
         ...SSM('api-tokens'),
       },
       TicCallback: {
