@@ -72,7 +72,7 @@ describe('the tasks table created from serverless.yml', () => {
           { AttributeName: 'room_id', KeyType: 'HASH' },
           { AttributeName: 'created_at', KeyType: 'RANGE' },
         ],
-        projection: 'ALL',
+        projection: 'KEYS_ONLY',
       },
       'by-task-id': { keys: [{ AttributeName: 'task_id', KeyType: 'HASH' }], projection: 'KEYS_ONLY' },
       'open-by-next-check': {
