@@ -246,6 +246,11 @@ export function createRecordingService(deps: RecordingServiceDeps): RecordingSer
     const created = await store.create(draft, idempotency);
     if (!created.created) {
       logger.info('idempotent replay of start', { record_user_id: created.task.recordUserId });
+      const refused = created.task.failure?.reason === 'start_refused' ? created.task.lastUpstreamError : undefined;
+      if (refused !== undefined && refused.operation === 'start') {
+        // The same request gets the same answer: the vendor refused the first one (→ 502 again).
+        throw new UpstreamRefused({ operation: 'start', code: refused.code, upstreamMessage: refused.message, random: refused.random });
+      }
       return { task: created.task, replayed: true };
     }
 

@@ -100,6 +100,17 @@ describe('startRecording', () => {
     expect(queue.sent).toEqual([]);
   });
 
+  it('a same-key replay of a refused start gets the same refusal, without a second start', async () => {
+    const { service, vendor } = setup();
+    vendor.failNext.start = [ticError('start', TicErrorCode.INTERNAL)];
+    const first = await start(service, { room_id: ROOM }, 'key-refused').catch((e: unknown) => e);
+    const again = await start(service, { room_id: ROOM }, 'key-refused').catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(UpstreamRefused);
+    expect(again).toBeInstanceOf(UpstreamRefused);
+    expect(again).toMatchObject({ code: (first as UpstreamRefused).code, random: (first as UpstreamRefused).random, operation: 'start' });
+    expect(vendor.calls.start).toBe(1);
+  });
+
   it('an unanswered start keeps the task starting; a callback naming its record user id completes it', async () => {
     const { service, vendor, queue } = setup();
     vendor.loseStartAnswer = ticError('start', undefined, 'timeout');
