@@ -26,7 +26,7 @@ afterAll(async () => {
 
 describe('chaos', () => {
   it('ends every one of ~40 overlapping recordings right, with exactly the videos the emulator made, none lost', async () => {
-    const report = await runChaos(stack, { recordings: 40, concurrency: 20, seed: SEED, timings: TEST_RUN_TIMINGS });
+    const report = await runChaos(stack, { recordings: 40, concurrency: 10, seed: SEED, timings: TEST_RUN_TIMINGS });
     const table = formatChaosReport(report);
 
     expect(report.mismatches, table).toEqual([]);
